@@ -1,0 +1,44 @@
+# Top-level driver for the README commands; the build itself is meson + ninja.
+PREFIX ?= /usr/local
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all build deps install check check-unit check-integration check-v2 check-asan bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(abspath $(PREFIX)) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+install: build
+	meson configure $(BUILD) --prefix=$(abspath $(PREFIX)) >/dev/null
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --quiet
+
+check-unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+check-integration: build
+	MOAT_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
+
+check-asan:
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null 2>&1 || true
+	ninja -C build-asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --print-errorlogs
+
+# A subset of the integration suite on a pure cgroup v2 host (an emulated VM, see tests/v2vm).
+check-v2: build
+	./tests/v2/run.sh $(abspath $(BUILD))
+
+check: check-unit check-integration
+
+bench: build
+	./bench/runtime.sh $(abspath $(BUILD))
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Install everything Moat needs to build and test on Debian 12 (run as root).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  build-essential clang meson ninja-build pkg-config git ca-certificates \
+  libjansson-dev libseccomp-dev libarchive-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libcap-dev \
+  libcmocka-dev python3 python3-pytest busybox-static iproute2 procps util-linux \
+  >/dev/null

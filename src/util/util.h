@@ -1,0 +1,114 @@
+/* util: the error type, cleanup helpers, the xmalloc family and small fs/string helpers
+ * every other module builds on. Nothing here knows about containers. */
+#ifndef MOAT_UTIL_H
+#define MOAT_UTIL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MOAT_ERROR_MAX 2048
+
+/* A caller-provided error object. `code` is a positive errno (or EINVAL for bad input). */
+struct moat_error {
+        int code;
+        char msg[MOAT_ERROR_MAX];
+};
+
+/* Fill err with a formatted message; when errnum != 0 ": strerror(errnum)" is appended.
+ * Returns -errnum (or -EINVAL when errnum is 0) so callers can `return moat_error_set(...)`. */
+int moat_error_set(struct moat_error *err, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Prefix the message already in err with "context: ". Returns -err->code. */
+int moat_error_wrap(struct moat_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void moat_error_clear(struct moat_error *err)
+{
+        err->code = 0;
+        err->msg[0] = '\0';
+}
+
+/* Out of memory is the one thing allowed to abort. */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define XNEW(type, n) ((type *) xzalloc(sizeof(type) * (n)))
+
+/* cleanup helpers */
+static inline void freep(void *p) { free(*(void **) p); }
+static inline void closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+static inline void *steal_ptr(void *pp)
+{
+        void **p = pp, *v = *p;
+        *p = NULL;
+        return v;
+}
+#define STEAL(p) steal_ptr(&(p))
+static inline int steal_fd(int *fd)
+{
+        int v = *fd;
+        *fd = -1;
+        return v;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+static inline bool startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+size_t strv_len(char *const *v);
+
+/* Read a whole file (at most max bytes, else -EFBIG). *out is NUL terminated. */
+int moat_read_file(const char *path, size_t max, char **out, size_t *len, struct moat_error *err);
+int moat_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, struct moat_error *err);
+/* Write buf to path (O_WRONLY|O_TRUNC, no create unless flags say), retrying short writes. */
+int moat_write_file_at(int dirfd, const char *path, const char *buf, size_t len, int flags, mode_t mode,
+                       struct moat_error *err);
+/* Write a file atomically: temp name in the same directory, fsync, rename. */
+int moat_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err);
+/* mkdir -p with mode; existing directories are fine. */
+int moat_mkdir_p(const char *path, mode_t mode, struct moat_error *err);
+/* rm -rf that never crosses into another filesystem nor follows symlinks. */
+int moat_rm_rf(const char *path, struct moat_error *err);
+
+int moat_write_all(int fd, const void *buf, size_t len);
+ssize_t moat_read_all(int fd, void *buf, size_t len);
+
+/* Parse a decimal signed/unsigned integer strictly (whole string, range-checked). */
+int moat_parse_int64(const char *s, long long *out);
+int moat_parse_uint64(const char *s, unsigned long long *out);
+
+/* Monotonic time in nanoseconds. */
+unsigned long long moat_now_ns(void);
+
+#endif

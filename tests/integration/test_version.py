@@ -1,0 +1,8 @@
+from conftest import run, RUNTIME
+
+
+def test_version_names_spec():
+    r = run([RUNTIME, "--version"])
+    assert r.returncode == 0
+    assert "moat-runtime version" in r.stdout
+    assert "spec: 1.2" in r.stdout
