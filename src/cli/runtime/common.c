@@ -1,0 +1,95 @@
+/* Helpers shared by the moat-runtime subcommands: error reporting, ids, signals, JSON input. */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdarg.h>
+
+int cli_fail(const struct moat_error *err)
+{
+        /* with --log the caller (containerd) reads the log; the terminal user reads stderr */
+        if (moat_log_fd() != 2)
+                moat_log(MOAT_LOG_ERROR, "%s", err->msg);
+        fprintf(stderr, "moat-runtime: %s\n", err->msg);
+        return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (moat_log_fd() != 2)
+                moat_log(MOAT_LOG_ERROR, "%s", msg);
+        if (cmd)
+                fprintf(stderr, "moat-runtime %s: %s\n", cmd, msg);
+        else
+                fprintf(stderr, "moat-runtime: %s\n", msg);
+        return 1;
+}
+
+int cli_one_id(int argc, char **argv, const char *cmd, const char **id)
+{
+        if (optind >= argc)
+                return cli_usage_error(cmd, "requires exactly 1 argument: the container id");
+        if (argc - optind > 1)
+                return cli_usage_error(cmd, "requires exactly 1 argument, got %d", argc - optind);
+        *id = argv[optind];
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int sig;
+} signals[] = {
+        { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+        { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },     { "BUS", SIGBUS },
+        { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
+        { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+        { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+        { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },   { "URG", SIGURG },
+        { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+        { "WINCH", SIGWINCH }, { "IO", SIGIO },     { "POLL", SIGPOLL },   { "PWR", SIGPWR },
+        { "SYS", SIGSYS },
+};
+
+int cli_parse_signal(const char *s)
+{
+        long long n;
+        if (moat_parse_int64(s, &n) == 0)
+                return n > 0 && n <= SIGRTMAX ? (int) n : -1;
+        if (startswith(s, "SIG"))
+                s += 3;
+        for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+                if (strcasecmp(s, signals[i].name) == 0)
+                        return signals[i].sig;
+        if (startswith(s, "RTMIN")) {
+                if (!s[5])
+                        return SIGRTMIN;
+                if (s[5] == '+' && moat_parse_int64(s + 6, &n) == 0 && SIGRTMIN + n <= SIGRTMAX)
+                        return SIGRTMIN + (int) n;
+        }
+        if (startswith(s, "RTMAX")) {
+                if (!s[5])
+                        return SIGRTMAX;
+                if (s[5] == '-' && moat_parse_int64(s + 6, &n) == 0 && SIGRTMAX - n >= SIGRTMIN)
+                        return SIGRTMAX - (int) n;
+        }
+        return -1;
+}
+
+int cli_read_json(const char *path, json_t **out, struct moat_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = moat_read_file(streq(path, "-") ? "/dev/stdin" : path, 8u << 20, &buf, &len, err);
+        if (r < 0)
+                return r;
+        json_error_t jerr;
+        *out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!*out)
+                return moat_error_set(err, 0, "%s: invalid JSON at line %d column %d: %s", path, jerr.line,
+                                      jerr.column, jerr.text);
+        return 0;
+}
