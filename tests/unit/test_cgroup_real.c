@@ -1,7 +1,8 @@
 /* Real-kernel smoke test for cgroup: against the host's own cgroupfs (v1/hybrid or v2), create
  * /moat-test-<pid> with limits, put a child in it, read the limits back, freeze, kill, destroy,
- * and check nothing is left. Skips unless root with a writable cgroupfs; MOAT_CGROUP_ROOT
- * overrides /sys/fs/cgroup. Only ever touches the directories it creates. */
+ * and check nothing is left. Only ever touches the directories it creates. Skips unless root
+ * with a writable cgroupfs, and fails instead when MOAT_CGROUP_REQUIRE_REAL is set (as in
+ * `make check-v2`). MOAT_CGROUP_ROOT overrides /sys/fs/cgroup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,6 +116,8 @@ static int teardown(void **state)
 
 static void skip_unless_ready(void **state)
 {
+        if (!*state && getenv("MOAT_CGROUP_REQUIRE_REAL"))
+                fail_msg("MOAT_CGROUP_REQUIRE_REAL is set but %s is not usable (not root, or not writable)", cg_root());
         if (!*state) {
                 print_message("not root, or %s is not writable: skipped\n", cg_root());
                 skip();
