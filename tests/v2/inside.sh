@@ -4,6 +4,7 @@
 set -uo pipefail
 build=$1
 fail=0
+py=${PYTHON:-/usr/bin/python3} # as the Makefile's check-integration
 step() { echo "== check-v2: $*"; }
 
 if [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
@@ -20,11 +21,11 @@ MOAT_CGROUP_REQUIRE_REAL=1 "$build/tests/unit/test_cgroup_real" || fail=1
 
 if [[ -d tests/integration ]]; then
 	step "integration: pytest -m v2 tests/integration"
-	if ! python3 -c 'import pytest' 2>/dev/null; then
+	if ! "$py" -c "import pytest" 2>/dev/null; then
 		echo "check-v2: python3-pytest is not installed (make deps)" >&2
 		fail=1
 	else
-		python3 -m pytest -q -p no:cacheprovider -m v2 tests/integration
+		"$py" -m pytest -q -p no:cacheprovider -m v2 tests/integration
 		rc=$?
 		if [[ $rc -eq 5 ]]; then
 			echo "(no integration tests marked v2 yet)"
