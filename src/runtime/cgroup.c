@@ -57,6 +57,26 @@ static int write_err(struct cg_hier *h, const char *file, const char *val, int e
         return moat_error_set(err, e, "write %.*s to %s/%s", (int) (n > 200 ? 200 : n), val, h->dir, file);
 }
 
+int cg_open_write(struct moat_cgroup *cg, struct cg_hier *h, const char *file, struct moat_error *err)
+{
+        int fd = open_ctl(cg, h, file, O_WRONLY | O_TRUNC);
+        if (fd < 0)
+                return moat_error_set(err, errno, "open %s/%s", h->dir, file);
+        return fd;
+}
+
+int cg_fd_write(struct moat_cgroup *cg, int fd, struct cg_hier *h, const char *file, const char *val,
+                struct moat_error *err)
+{
+        size_t len = strlen(val);
+        int r = moat_write_all(fd, val, len);
+        if (r == 0 && cg->fake && (len == 0 || val[len - 1] != '\n'))
+                r = moat_write_all(fd, "\n", 1);
+        if (r < 0)
+                return write_err(h, file, val, -r, err);
+        return 0;
+}
+
 int cg_write_opt(struct moat_cgroup *cg, struct cg_hier *h, const char *file, const char *val,
                  struct moat_error *err)
 {
@@ -66,13 +86,7 @@ int cg_write_opt(struct moat_cgroup *cg, struct cg_hier *h, const char *file, co
                         return -ENOENT;
                 return write_err(h, file, val, errno, err);
         }
-        size_t len = strlen(val);
-        int r = moat_write_all(fd, val, len);
-        if (r == 0 && cg->fake && (len == 0 || val[len - 1] != '\n'))
-                r = moat_write_all(fd, "\n", 1);
-        if (r < 0)
-                return write_err(h, file, val, -r, err);
-        return 0;
+        return cg_fd_write(cg, fd, h, file, val, err);
 }
 
 int cg_write(struct moat_cgroup *cg, struct cg_hier *h, const char *file, const char *val, struct moat_error *err)
@@ -355,6 +369,8 @@ static void rollback(struct moat_cgroup *cg)
         }
 }
 
+static int make_ancestors(struct cg_hier *h, size_t base_len, struct moat_error *err);
+
 /* mkdir the leaf; on ENOENT make the missing ancestors first, remembering them for rollback.
  * An existing leaf is refused: it is not ours, so we could neither limit nor remove it safely. */
 static int make_leaf(struct cg_hier *h, size_t base_len, struct moat_error *err)
@@ -367,6 +383,22 @@ static int make_leaf(struct cg_hier *h, size_t base_len, struct moat_error *err)
                 return moat_error_set(err, EEXIST, "create cgroup %s", h->dir);
         if (errno != ENOENT)
                 return moat_error_set(err, errno, "create cgroup %s", h->dir);
+        for (int attempt = 0;; attempt++) {
+                int r = make_ancestors(h, base_len, err);
+                if (r < 0)
+                        return r;
+                if (mkdir(h->dir, 0755) == 0)
+                        break;
+                /* ENOENT: a racing create's rollback removed a shared ancestor; make it again */
+                if (errno != ENOENT || attempt == 3)
+                        return moat_error_set(err, errno, "create cgroup %s", h->dir);
+        }
+        h->created = true;
+        return 0;
+}
+
+static int make_ancestors(struct cg_hier *h, size_t base_len, struct moat_error *err)
+{
         _cleanup_free_ char *p = xstrdup(h->dir);
         for (char *s = p + base_len + 1; (s = strchr(s, '/')); s++) {
                 *s = '\0';
@@ -379,36 +411,58 @@ static int make_leaf(struct cg_hier *h, size_t base_len, struct moat_error *err)
                 }
                 *s = '/';
         }
-        if (mkdir(h->dir, 0755) < 0)
-                return moat_error_set(err, errno, "create cgroup %s", h->dir);
-        h->created = true;
         return 0;
 }
 
+static bool blank(const char *s) { return s[strspn(s, " \t\n")] == '\0'; }
+
 /* v1 cpuset: a new cpuset cgroup starts with empty cpus/mems and no task may join it until they
- * are set, so each level created gets its parent's values. */
-static int v1_cpuset_init(struct moat_cgroup *cg, struct cg_hier *h, struct moat_error *err)
+ * are set. Walk up from the leaf to the nearest ancestor that has both (ancestors this create made
+ * are known empty and not read), then copy its values down level by level. An empty ancestor made
+ * by someone else (a racing create, another tool) is filled too: nobody can be in it as it is. */
+static int v1_cpuset_init(struct moat_cgroup *cg, struct cg_hier *h, size_t base_len, struct moat_error *err)
 {
-        const char *files[] = {"cpuset.cpus", "cpuset.mems"};
+        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
         char val[2][4096];
-        size_t n_levels = h->n_made + 1;
-        const char *top = n_levels > 1 ? h->made[0] : h->dir;
-        _cleanup_free_ char *parent = xstrndup(top, strrchr(top, '/') - top);
-        struct cg_hier ph = {.dir = parent, .dfd = -1};
-        for (int i = 0; i < 2; i++) {
-                int r = cg_read(&ph, files[i], val[i], sizeof val[i], err);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t l = 0; l < n_levels; l++) {
-                struct cg_hier lh = {.dir = l < h->n_made ? h->made[l] : h->dir, .dfd = -1};
-                for (int i = 0; i < 2; i++) {
-                        int r = cg_write(cg, &lh, files[i], val[i][0] ? val[i] : "\n", err);
-                        if (r < 0)
-                                return r;
+        char *levels[64];
+        size_t n = 0;
+        _cleanup_free_ char *p = xstrdup(h->dir);
+        levels[n++] = xstrdup(p);
+        int r = 0;
+        for (;;) {
+                char *slash = strrchr(p, '/');
+                if (!slash || (size_t) (slash - p) < base_len) {
+                        r = moat_error_set(err, EINVAL, "cpuset %s: no ancestor has cpus and mems", h->dir);
+                        goto out;
                 }
+                *slash = '\0';
+                bool made = false;
+                for (size_t j = 0; j < h->n_made && !made; j++)
+                        made = streq(h->made[j], p);
+                if (!made) {
+                        struct cg_hier ph = {.dir = p, .dfd = -1};
+                        if ((r = cg_read(&ph, files[0], val[0], sizeof val[0], err)) < 0 ||
+                            (r = cg_read(&ph, files[1], val[1], sizeof val[1], err)) < 0)
+                                goto out;
+                        if ((!blank(val[0]) && !blank(val[1])) || strlen(p) <= base_len)
+                                break;
+                }
+                if (n == ARRAY_SIZE(levels)) {
+                        r = moat_error_set(err, ELOOP, "cpuset %s: too deep", h->dir);
+                        goto out;
+                }
+                levels[n++] = xstrdup(p);
         }
-        return 0;
+        while (n > 0 && r == 0) {
+                struct cg_hier lh = {.dir = levels[n - 1], .dfd = -1};
+                for (int i = 0; i < 2 && r == 0; i++)
+                        r = cg_write(cg, &lh, files[i], val[i], err);
+                free(levels[--n]);
+        }
+out:
+        while (n > 0)
+                free(levels[--n]);
+        return r;
 }
 
 static bool word_in(const char *list, const char *w)
@@ -503,7 +557,7 @@ int moat_cgroup_create(const char *root, const char *path, const char *id, const
                 if (r < 0)
                         goto fail;
                 if (cg->mode == MOAT_CGROUP_V1 && strstr(h->ctls, ",cpuset,")) {
-                        r = v1_cpuset_init(cg, h, err);
+                        r = v1_cpuset_init(cg, h, strlen(h->dir) - path_len, err);
                         if (r < 0)
                                 goto fail;
                 }

@@ -106,6 +106,11 @@ static int v1_memory(struct moat_cgroup *cg, struct cg_hier *h, const struct moa
 static int write_throttles(struct moat_cgroup *cg, struct cg_hier *h, const char *file,
                            const struct moat_cgroup_throttle *t, size_t n, const char *v2key, struct moat_error *err)
 {
+        if (n == 0)
+                return 0;
+        _cleanup_close_ int fd = cg_open_write(cg, h, file, err);
+        if (fd < 0)
+                return fd;
         for (size_t i = 0; i < n; i++) {
                 char line[96];
                 if (v2key)
@@ -114,7 +119,7 @@ static int write_throttles(struct moat_cgroup *cg, struct cg_hier *h, const char
                 else
                         snprintf(line, sizeof line, "%" PRIu64 ":%" PRIu64 " %" PRIu64, t[i].major, t[i].minor,
                                  t[i].rate);
-                int r = cg_write(cg, h, file, line, err);
+                int r = cg_fd_write(cg, fd, h, file, line, err);
                 if (r < 0)
                         return r;
         }
@@ -227,15 +232,26 @@ int cg_v1_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res,
                 if ((r = cg_write(cg, huge, file, NUM(a, "%" PRIu64, res->hugepages[i].limit), err)) < 0)
                         return r;
         }
+        /* in order, one open per run of allow or deny rules (Docker's list is one deny, then allows) */
+        int fd = -1;
         for (size_t i = 0; i < res->n_devices; i++) {
                 const struct moat_cgroup_device_rule *d = &res->devices[i];
+                const char *file = d->allow ? "devices.allow" : "devices.deny";
+                if (i == 0 || d->allow != res->devices[i - 1].allow) {
+                        closep(&fd);
+                        if ((fd = cg_open_write(cg, dev, file, err)) < 0)
+                                return fd;
+                }
                 char ma[24], mi[24];
                 device_id(ma, sizeof ma, d->major);
                 device_id(mi, sizeof mi, d->minor);
                 snprintf(a, sizeof a, "%c %s:%s %s", d->type, ma, mi, d->access[0] ? d->access : "rwm");
-                if ((r = cg_write(cg, dev, d->allow ? "devices.allow" : "devices.deny", a, err)) < 0)
+                if ((r = cg_fd_write(cg, fd, dev, file, a, err)) < 0) {
+                        closep(&fd);
                         return r;
+                }
         }
+        closep(&fd);
         return 0;
 }
 

@@ -38,6 +38,11 @@ int cg_write(struct moat_cgroup *cg, struct cg_hier *h, const char *file, const 
 /* Same, but a missing file is reported as -ENOENT without touching err. */
 int cg_write_opt(struct moat_cgroup *cg, struct cg_hier *h, const char *file, const char *val,
                  struct moat_error *err);
+/* Several values into one file through one open (a devices.allow list, io.max lines): cgroup
+ * files take each write(2) as one value. */
+int cg_open_write(struct moat_cgroup *cg, struct cg_hier *h, const char *file, struct moat_error *err);
+int cg_fd_write(struct moat_cgroup *cg, int fd, struct cg_hier *h, const char *file, const char *val,
+                struct moat_error *err);
 /* Read a small control file into buf (NUL terminated, trailing newline kept). */
 int cg_read(struct cg_hier *h, const char *file, char *buf, size_t size, struct moat_error *err);
 

@@ -621,6 +621,17 @@ static void test_v1_missing_controller(void **state)
         assert_file(r, "memory/x/y/memory.limit_in_bytes", "1048576\n");
         assert_int_equal(moat_cgroup_destroy(cg, &err), 0);
         moat_cgroup_free(cg);
+
+        /* an existing ancestor with empty cpus/mems (someone else's, or a racing create's) is filled
+         * from the nearest one that has them, then the leaf */
+        put(r, "cpuset/pre/cpuset.cpus", "\n");
+        put(r, "cpuset/pre/cpuset.mems", "\n");
+        assert_int_equal(moat_cgroup_create(r, "/pre/c", NULL, NULL, &cg, &err), 0);
+        assert_file(r, "cpuset/pre/cpuset.cpus", "\n0-3\n");
+        assert_file(r, "cpuset/pre/cpuset.mems", "\n0\n");
+        assert_file(r, "cpuset/pre/c/cpuset.cpus", "0-3\n");
+        assert_int_equal(moat_cgroup_destroy(cg, &err), 0);
+        moat_cgroup_free(cg);
         cleanup_root(r);
 }
 

@@ -171,7 +171,10 @@ static void test_real_lifecycle(void **state)
         struct moat_cgroup_resources res;
         json_error_t jerr;
         json_t *j = json_loads("{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32},"
-                               "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000}}",
+                               "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000},"
+                               "\"devices\":[{\"allow\":false},{\"allow\":true,\"type\":\"c\",\"major\":1,"
+                               "\"minor\":3,\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\",\"major\":136,"
+                               "\"access\":\"rw\"}]}",
                                0, &jerr);
         assert_int_equal(moat_cgroup_resources_parse(j, &res, &err), 0);
         json_decref(j);
@@ -207,6 +210,12 @@ static void test_real_lifecycle(void **state)
         assert_string_equal(pids, "32");
         _cleanup_free_ char *cpu = read_ctl(f, v2 ? NULL : "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us");
         assert_string_equal(cpu, v2 ? "50000 100000" : "50000");
+
+        if (!v2) { /* the rules went in one by one through one open file */
+                _cleanup_free_ char *p = xasprintf("%s/devices%s/devices.list", f->root, f->path), *list = NULL;
+                assert_int_equal(moat_read_file(p, 1 << 16, &list, NULL, &err), 0);
+                assert_string_equal(list, "c 1:3 rwm\nc 136:* rw\n");
+        }
 
         pid_t *list = NULL;
         size_t n = 0;
