@@ -265,9 +265,6 @@ static int cg_new(const char *root, char *path, struct moat_cgroup **out, struct
         cg->root = xstrdup(root);
         cg->path = STEAL(p);
         bool fake;
-        struct stat st;
-        if (stat(root, &st) < 0)
-                return moat_error_set(err, errno, "cgroup root %s", root);
         if (is_v2_root(root, &fake)) {
                 cg->mode = MOAT_CGROUP_V2;
                 cg->fake = fake;
@@ -334,19 +331,24 @@ static void fake_clear(const char *dir)
         closedir(d);
 }
 
-/* rmdir, waiting (up to about a second) while exited processes drain out of the cgroup. */
-static int rmdir_wait(struct moat_cgroup *cg, const char *dir)
+/* rmdir, waiting while exited processes drain out of the cgroup (EBUSY), until *deadline
+ * (monotonic ns; one budget of about a second shared by every hierarchy of one destroy). */
+static int rmdir_wait(struct moat_cgroup *cg, const char *dir, unsigned long long *deadline)
 {
         if (cg->fake)
                 fake_clear(dir);
-        long delay = 1000000L, waited = 0;
+        long delay = 1000000L;
         for (;;) {
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;
-                if (errno != EBUSY || waited >= 1000000000L)
+                if (errno != EBUSY)
                         return -errno;
+                unsigned long long now = moat_now_ns();
+                if (*deadline == 0)
+                        *deadline = now + 1000000000ULL;
+                if (now >= *deadline)
+                        return -EBUSY;
                 sleep_ns(delay);
-                waited += delay;
                 if (delay < 64000000L)
                         delay *= 2;
         }
@@ -354,12 +356,13 @@ static int rmdir_wait(struct moat_cgroup *cg, const char *dir)
 
 static void rollback(struct moat_cgroup *cg)
 {
+        unsigned long long deadline = 0;
         for (size_t i = 0; i < cg->n_h; i++) {
                 struct cg_hier *h = &cg->h[i];
                 closep(&h->dfd);
                 h->dfd = -1;
                 if (h->created)
-                        (void) rmdir_wait(cg, h->dir);
+                        (void) rmdir_wait(cg, h->dir, &deadline);
                 h->created = false;
                 for (size_t j = h->n_made; j-- > 0;) {
                         if (cg->fake)
@@ -482,19 +485,21 @@ static bool word_in(const char *list, const char *w)
  * Moat uses (as far as the root offers them). Enabling all at once is tried first, one at a time
  * after that; a controller that cannot be enabled surfaces later as a clear write error if a limit
  * needs it. */
-static int v2_enable_controllers(struct moat_cgroup *cg, struct moat_error *err)
+int cg_enable_controllers(struct moat_cgroup *cg, struct cg_hier *h, const char *const *wanted, size_t n_wanted,
+                          struct moat_error *err)
 {
-        struct cg_hier *h = cg_v2(cg);
         char avail[1024], cur[1024];
-        /* fast path: the leaf already has everything its parent can give (common once "moat" exists) */
-        struct cg_hier rooth = {.dir = cg->root, .dfd = -1};
+        size_t root_len = strlen(h->dir) - strlen(cg->path);
+        _cleanup_free_ char *hroot = xstrndup(h->dir, root_len);
+        struct cg_hier rooth = {.dir = hroot, .dfd = -1};
         if (cg_read(&rooth, "cgroup.controllers", avail, sizeof avail, err) < 0)
                 return moat_error_wrap(err, "cgroup v2");
-        const char *want[ARRAY_SIZE(v2_wanted)];
+        const char *want[16];
         size_t n_want = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(v2_wanted); i++)
-                if (word_in(avail, v2_wanted[i]))
-                        want[n_want++] = v2_wanted[i];
+        for (size_t i = 0; i < n_wanted && n_want < ARRAY_SIZE(want); i++)
+                if (word_in(avail, wanted[i]))
+                        want[n_want++] = wanted[i];
+        /* fast path: the leaf already has everything (common once "moat" exists) */
         if (!cg->fake && cg_read(h, "cgroup.controllers", cur, sizeof cur, NULL) == 0) {
                 size_t i;
                 for (i = 0; i < n_want && word_in(cur, want[i]); i++)
@@ -503,7 +508,6 @@ static int v2_enable_controllers(struct moat_cgroup *cg, struct moat_error *err)
                         return 0;
         }
         _cleanup_free_ char *p = xstrdup(h->dir);
-        size_t root_len = strlen(cg->root);
         char *s = p + root_len;
         for (;;) {
                 *s = '\0';
@@ -569,7 +573,7 @@ int moat_cgroup_create(const char *root, const char *path, const char *id, const
                         r = moat_error_set(err, errno, "open cgroup %s", h->dir);
                         goto fail;
                 }
-                r = v2_enable_controllers(cg, err);
+                r = cg_enable_controllers(cg, h, v2_wanted, ARRAY_SIZE(v2_wanted), err);
                 if (r < 0)
                         goto fail;
         }
@@ -616,13 +620,14 @@ int moat_cgroup_open(const char *root, const char *path, struct moat_cgroup **ou
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err)
 {
         int ret = 0;
+        unsigned long long deadline = 0;
         for (size_t i = 0; i < cg->n_h; i++) {
                 struct cg_hier *h = &cg->h[i];
                 closep(&h->dfd);
                 h->dfd = -1;
                 if (!h->created)
                         continue;
-                int r = rmdir_wait(cg, h->dir);
+                int r = rmdir_wait(cg, h->dir, &deadline);
                 if (r < 0 && !h->aux && ret == 0)
                         ret = moat_error_set(err, -r, "remove cgroup %s", h->dir);
                 if (r == 0)
@@ -639,7 +644,7 @@ int moat_cgroup_enter(struct moat_cgroup *cg, pid_t pid, struct moat_error *err)
         snprintf(val, sizeof val, "%d", (int) pid);
         for (size_t i = 0; i < cg->n_h; i++) {
                 struct cg_hier *h = &cg->h[i];
-                if (h->aux) {
+                if (h->aux && !h->needed) {
                         if (h->created)
                                 (void) cg_write(cg, h, "cgroup.procs", val, NULL);
                         continue;

@@ -167,7 +167,12 @@ int cg_v1_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res,
                 return missing(cg, "pids", "pids", err);
         if (want_blkio(res) && !blkio)
                 return missing(cg, "blkio", "blockIO", err);
-        if (res->n_hugepages && !huge)
+        /* hybrid hosts may offer hugetlb only in the cgroup2 tree at <root>/unified */
+        struct cg_hier *huge2 = NULL;
+        for (size_t i = 0; i < cg->n_h && res->n_hugepages && !huge; i++)
+                if (cg->h[i].aux && cg->h[i].created)
+                        huge2 = &cg->h[i];
+        if (res->n_hugepages && !huge && !huge2)
                 return missing(cg, "hugetlb", "hugepageLimits", err);
         if (res->n_devices && !dev)
                 return missing(cg, "devices", "devices", err);
@@ -226,10 +231,17 @@ int cg_v1_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res,
             (r = write_throttles(cg, blkio, "blkio.throttle.write_iops_device", res->throttle_write_iops,
                                  res->n_throttle_write_iops, NULL, err)) < 0)
                 return r;
+        if (huge2) {
+                static const char *const hugetlb[] = {"hugetlb"};
+                if ((r = cg_enable_controllers(cg, huge2, hugetlb, 1, err)) < 0)
+                        return r;
+                huge2->needed = true;
+        }
         for (size_t i = 0; i < res->n_hugepages; i++) {
                 char file[96];
-                snprintf(file, sizeof file, "hugetlb.%s.limit_in_bytes", res->hugepages[i].page_size);
-                if ((r = cg_write(cg, huge, file, NUM(a, "%" PRIu64, res->hugepages[i].limit), err)) < 0)
+                snprintf(file, sizeof file, huge ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max",
+                         res->hugepages[i].page_size);
+                if ((r = cg_write(cg, huge ? huge : huge2, file, NUM(a, "%" PRIu64, res->hugepages[i].limit), err)) < 0)
                         return r;
         }
         /* in order, one open per run of allow or deny rules (Docker's list is one deny, then allows) */

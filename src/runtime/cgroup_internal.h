@@ -13,6 +13,7 @@ struct cg_hier {
         int dfd;    /* v2 leaf directory (for clone3 and openat); -1 otherwise */
         bool created; /* the leaf is ours to remove */
         bool aux;
+        bool needed; /* aux, but holding limits (hybrid hugetlb): joining it is no longer optional */
         char **made; /* ancestors this create() made, outermost first (for rollback) */
         size_t n_made;
 };
@@ -45,6 +46,12 @@ int cg_fd_write(struct moat_cgroup *cg, int fd, struct cg_hier *h, const char *f
                 struct moat_error *err);
 /* Read a small control file into buf (NUL terminated, trailing newline kept). */
 int cg_read(struct cg_hier *h, const char *file, char *buf, size_t size, struct moat_error *err);
+
+/* cgroup2 (v2, or the hybrid aux tree): enable each of `wanted` that the hierarchy root offers in
+ * cgroup.subtree_control of every ancestor of h's leaf. Failures to enable are left for the
+ * writes that need the controller to report. */
+int cg_enable_controllers(struct moat_cgroup *cg, struct cg_hier *h, const char *const *wanted, size_t n_wanted,
+                          struct moat_error *err);
 
 int cg_v1_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res, struct moat_error *err);
 int cg_v2_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res, struct moat_error *err);

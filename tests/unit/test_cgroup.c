@@ -477,6 +477,36 @@ static void test_v2_lifecycle(void **state)
         cleanup_root(r);
 }
 
+static void test_chown(void **state)
+{
+        char *r = fake_v2();
+        struct moat_error err;
+        _cleanup_cgroup_ struct moat_cgroup *cg = NULL;
+        assert_int_equal(moat_cgroup_create(r, NULL, "own", NULL, &cg, &err), 0);
+        put(r, "moat/own/cgroup.procs", "");
+        put(r, "moat/own/cgroup.threads", "");
+        put(r, "moat/own/cgroup.subtree_control", "");
+        put(r, "moat/own/memory.max", "max\n");
+        uid_t uid = getuid() == 0 ? 100000 : getuid();
+        if (moat_cgroup_chown(cg, uid, uid, &err) < 0)
+                fail_msg("%s", err.msg);
+        const char *owned[] = {"moat/own", "moat/own/cgroup.procs", "moat/own/cgroup.threads",
+                               "moat/own/cgroup.subtree_control"};
+        for (size_t i = 0; i < ARRAY_SIZE(owned); i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", r, owned[i]);
+                struct stat st;
+                assert_int_equal(stat(p, &st), 0);
+                assert_int_equal(st.st_uid, uid);
+        }
+        /* limits stay the host's: the container may not raise its own memory.max */
+        _cleanup_free_ char *p = xasprintf("%s/moat/own/memory.max", r);
+        struct stat st;
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_uid, getuid());
+        assert_int_equal(moat_cgroup_destroy(cg, &err), 0);
+        cleanup_root(r);
+}
+
 static void test_v2_stats(void **state)
 {
         char *r = fake_v2();
@@ -614,6 +644,22 @@ static void test_v1_missing_controller(void **state)
         assert_false(exists(r, "memory/x"));
         assert_false(exists(r, "cpuset/x"));
         assert_false(exists(r, "unified/x"));
+        /* hugetlb only in the hybrid cgroup2 tree (as on these machines): limited there */
+        _cleanup_free_ char *hugedir = xasprintf("%s/hugetlb", r);
+        assert_int_equal(moat_rm_rf(hugedir, &err), 0);
+        parse_ok("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}", &res);
+        if (moat_cgroup_create(r, NULL, "h", &res, &cg, &err) < 0)
+                fail_msg("%s", err.msg);
+        moat_cgroup_resources_free(&res);
+        assert_file(r, "unified/cgroup.subtree_control", "+hugetlb\n");
+        assert_file(r, "unified/moat/cgroup.subtree_control", "+hugetlb\n");
+        assert_file(r, "unified/moat/h/hugetlb.2MB.max", "4194304\n");
+        assert_int_equal(moat_cgroup_enter(cg, 77, &err), 0);
+        assert_file(r, "unified/moat/h/cgroup.procs", "77\n");
+        assert_int_equal(moat_cgroup_destroy(cg, &err), 0);
+        assert_false(exists(r, "unified/moat/h"));
+        moat_cgroup_free(cg);
+
         /* not asking for pids is fine */
         parse_ok("{\"memory\":{\"limit\":1048576}}", &res);
         assert_int_equal(moat_cgroup_create(r, "/x/y", NULL, &res, &cg, &err), 0);
@@ -642,7 +688,7 @@ int main(void)
                 cmocka_unit_test(test_detect),           cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_bad_ids),          cmocka_unit_test(test_v2_create_apply),
                 cmocka_unit_test(test_v2_refusals_roll_back), cmocka_unit_test(test_v2_lifecycle),
-                cmocka_unit_test(test_v2_stats),         cmocka_unit_test(test_v1_create_apply),
+                cmocka_unit_test(test_v2_stats),         cmocka_unit_test(test_chown),         cmocka_unit_test(test_v1_create_apply),
                 cmocka_unit_test(test_v1_missing_controller),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -277,11 +277,38 @@ static void test_real_rollback(void **state)
         assert_int_equal(left, 0);
 }
 
+/* A cgroup with a live process cannot go: destroy gives up after its short wait and says why,
+ * and succeeds once the process is gone. */
+static void test_real_busy(void **state)
+{
+        skip_unless_ready(state);
+        struct fixture *f = *state;
+        struct moat_error err;
+        if (moat_cgroup_create(f->root, f->path, NULL, NULL, &f->cg, &err) < 0)
+                fail_msg("%s", err.msg);
+        spawn_child(f, false);
+        assert_int_equal(moat_cgroup_enter(f->cg, f->child, &err), 0);
+        unsigned long long t0 = moat_now_ns();
+        assert_int_equal(moat_cgroup_destroy(f->cg, &err), -EBUSY);
+        unsigned long long waited = moat_now_ns() - t0;
+        print_message("expected error after %.2f s: %s\n", waited / 1e9, err.msg);
+        assert_non_null(strstr(err.msg, "Device or resource busy"));
+        closep(&f->pipe_w); /* the child exits */
+        assert_int_equal(waitpid(f->child, NULL, 0), f->child);
+        f->child = -1;
+        if (moat_cgroup_destroy(f->cg, &err) < 0)
+                fail_msg("%s", err.msg);
+        int left = 0;
+        for_each_leaf(f, count_fn, &left);
+        assert_int_equal(left, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_real_lifecycle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_rollback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_real_busy, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
