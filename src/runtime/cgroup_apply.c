@@ -476,6 +476,8 @@ int cg_v1_stats(struct moat_cgroup *cg, struct moat_cgroup_stats *st, struct moa
         (void) read_u64(mem, "memory.usage_in_bytes", &st->memory_usage);
         (void) read_u64(mem, "memory.limit_in_bytes", &st->memory_limit);
         (void) read_u64(mem, "memory.max_usage_in_bytes", &st->memory_max_usage);
+        if (st->memory_limit >= (1ULL << 62)) /* v1 says "unlimited" as the largest page-aligned value */
+                st->memory_limit = UINT64_MAX;
         char buf[512];
         if (mem && cg_read(mem, "memory.oom_control", buf, sizeof buf, NULL) == 0)
                 (void) cg_kv_get(buf, "oom_kill", &st->oom_kills);

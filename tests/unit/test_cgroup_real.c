@@ -303,12 +303,49 @@ static void test_real_busy(void **state)
         assert_int_equal(left, 0);
 }
 
+/* The default place, /moat/<id>: the shared parent is created (and on v2 delegates the controllers
+ * to its children), the leaf gets its limits; the parent is removed again only if this test made it. */
+static void test_real_default_parent(void **state)
+{
+        skip_unless_ready(state);
+        struct fixture *f = *state;
+        struct moat_error err;
+        enum moat_cgroup_mode mode;
+        assert_int_equal(moat_cgroup_detect(f->root, &mode, &err), 0);
+        bool v2 = mode == MOAT_CGROUP_V2;
+        _cleanup_free_ char *parent = xasprintf(v2 ? "%s/moat" : "%s/pids/moat", f->root);
+        bool had_parent = access(parent, F_OK) == 0;
+        char id[32];
+        snprintf(id, sizeof id, "%s", f->path + 1);
+        snprintf(f->path, sizeof f->path, "/moat/%s", id); /* so teardown cleans the leaf */
+        struct moat_cgroup_resources res = {.has_pids_limit = true, .pids_limit = 64, .has_memory_limit = true,
+                                            .memory_limit = 16777216};
+        if (moat_cgroup_create(f->root, NULL, id, &res, &f->cg, &err) < 0)
+                fail_msg("%s", err.msg);
+        assert_string_equal(moat_cgroup_path(f->cg), f->path);
+        _cleanup_free_ char *pids = read_ctl(f, v2 ? NULL : "pids", "pids.max");
+        assert_string_equal(pids, "64");
+        if (v2) {
+                _cleanup_free_ char *ctl = read_ctl(f, NULL, "cgroup.controllers");
+                print_message("leaf controllers: %s\n", ctl);
+                assert_non_null(strstr(ctl, "memory"));
+                assert_non_null(strstr(ctl, "pids"));
+        }
+        assert_int_equal(moat_cgroup_destroy(f->cg, &err), 0);
+        assert_true(access(parent, F_OK) == 0); /* destroy never removes the shared parent */
+        if (!had_parent) {
+                snprintf(f->path, sizeof f->path, "/moat");
+                for_each_leaf(f, rmdir_fn, NULL);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_real_lifecycle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_rollback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_busy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_real_default_parent, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
