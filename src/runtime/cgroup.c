@@ -490,6 +490,15 @@ int cg_enable_controllers(struct moat_cgroup *cg, struct cg_hier *h, const char 
 {
         char avail[1024], cur[1024];
         size_t root_len = strlen(h->dir) - strlen(cg->path);
+        /* fast path, no other read: the leaf already has them all (common once "moat" exists) */
+        bool have_cur = !cg->fake && cg_read(h, "cgroup.controllers", cur, sizeof cur, NULL) == 0;
+        if (have_cur) {
+                size_t i;
+                for (i = 0; i < n_wanted && word_in(cur, wanted[i]); i++)
+                        ;
+                if (i == n_wanted)
+                        return 0;
+        }
         _cleanup_free_ char *hroot = xstrndup(h->dir, root_len);
         struct cg_hier rooth = {.dir = hroot, .dfd = -1};
         if (cg_read(&rooth, "cgroup.controllers", avail, sizeof avail, err) < 0)
@@ -499,8 +508,8 @@ int cg_enable_controllers(struct moat_cgroup *cg, struct cg_hier *h, const char 
         for (size_t i = 0; i < n_wanted && n_want < ARRAY_SIZE(want); i++)
                 if (word_in(avail, wanted[i]))
                         want[n_want++] = wanted[i];
-        /* fast path: the leaf already has everything (common once "moat" exists) */
-        if (!cg->fake && cg_read(h, "cgroup.controllers", cur, sizeof cur, NULL) == 0) {
+        /* or everything the root offers */
+        if (have_cur) {
                 size_t i;
                 for (i = 0; i < n_want && word_in(cur, want[i]); i++)
                         ;

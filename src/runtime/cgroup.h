@@ -85,7 +85,9 @@ int moat_cgroup_detect(const char *root, enum moat_cgroup_mode *mode, struct moa
 /* Create (mkdir) the container's cgroup. `path` is linux.cgroupsPath: absolute paths are taken
  * relative to each hierarchy's root, relative ones under Moat's parent; NULL means
  * "<parent>/<id>" where parent is "moat". Limits in res are applied before any process joins.
- * root NULL means "/sys/fs/cgroup". */
+ * root NULL means "/sys/fs/cgroup". An existing leaf is refused (EEXIST): it is not Moat's to limit
+ * or remove. On failure nothing create made is left behind. systemd "slice:prefix:name" paths and
+ * "."/".." components are refused. */
 int moat_cgroup_create(const char *root, const char *path, const char *id, const struct moat_cgroup_resources *res,
                        struct moat_cgroup **out, struct moat_error *err);
 /* Re-open an existing container's cgroup from the path recorded at create time. */

@@ -339,6 +339,46 @@ static void test_real_default_parent(void **state)
         }
 }
 
+/* Memory plus swap, raised and lowered: v1 must order memory.limit_in_bytes and
+ * memory.memsw.limit_in_bytes (neither may pass the other); v2 gets swap alone. */
+static void test_real_swap_order(void **state)
+{
+        skip_unless_ready(state);
+        struct fixture *f = *state;
+        struct moat_error err;
+        enum moat_cgroup_mode mode;
+        assert_int_equal(moat_cgroup_detect(f->root, &mode, &err), 0);
+        bool v2 = mode == MOAT_CGROUP_V2;
+        _cleanup_free_ char *probe = v2 ? xasprintf("%s/memory.swap.max", f->root)
+                                        : xasprintf("%s/memory/memory.memsw.limit_in_bytes", f->root);
+        if (!v2 && access(probe, F_OK) < 0) {
+                print_message("no swap accounting here: skipped\n");
+                skip();
+        }
+        static const int64_t steps[][2] = {{32 << 20, 64 << 20}, {128 << 20, 256 << 20}, {16 << 20, 32 << 20}};
+        for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+                struct moat_cgroup_resources res = {.has_memory_limit = true, .memory_limit = steps[i][0],
+                                                    .has_memory_swap = true, .memory_swap = steps[i][1]};
+                int r = i == 0 ? moat_cgroup_create(f->root, f->path, NULL, &res, &f->cg, &err)
+                               : moat_cgroup_apply(f->cg, &res, &err);
+                if (r < 0)
+                        fail_msg("step %zu: %s", i, err.msg);
+                char want_mem[32], want_swap[32];
+                snprintf(want_mem, sizeof want_mem, "%lld", (long long) steps[i][0]);
+                snprintf(want_swap, sizeof want_swap, "%lld",
+                         (long long) (v2 ? steps[i][1] - steps[i][0] : steps[i][1]));
+                _cleanup_free_ char *mem = read_ctl(f, v2 ? NULL : "memory", v2 ? "memory.max" : "memory.limit_in_bytes");
+                assert_string_equal(mem, want_mem);
+                _cleanup_free_ char *leaf_swap = v2 ? xasprintf("%s%s/memory.swap.max", f->root, f->path) : NULL;
+                if (v2 && access(leaf_swap, F_OK) < 0)
+                        continue; /* kernel without swap accounting */
+                _cleanup_free_ char *swap = read_ctl(f, v2 ? NULL : "memory",
+                                                     v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+                assert_string_equal(swap, want_swap);
+        }
+        assert_int_equal(moat_cgroup_destroy(f->cg, &err), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -346,6 +386,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_real_rollback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_busy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_default_parent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_real_swap_order, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
