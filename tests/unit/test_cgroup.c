@@ -15,11 +15,48 @@
 
 /* ---- helpers ---- */
 
+/* Every temp tree (and child) a test makes, so the teardown removes it even when an assertion failed. */
+static char *live_roots[8];
+
 static char *tmp_root(void)
 {
         char *d = xstrdup("/tmp/moat-cg-unit-XXXXXX");
         assert_non_null(mkdtemp(d));
-        return d;
+        for (size_t i = 0; i < ARRAY_SIZE(live_roots); i++)
+                if (!live_roots[i]) {
+                        live_roots[i] = xstrdup(d);
+                        return d;
+                }
+        fail_msg("too many temp roots");
+        return NULL;
+}
+
+static void forget_root(const char *d)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(live_roots); i++)
+                if (live_roots[i] && streq(live_roots[i], d)) {
+                        free(live_roots[i]);
+                        live_roots[i] = NULL;
+                }
+}
+
+static pid_t live_child;
+
+static int remove_roots(void **state)
+{
+        if (live_child > 0) {
+                kill(live_child, SIGKILL);
+                waitpid(live_child, NULL, 0);
+                live_child = 0;
+        }
+        struct moat_error err;
+        for (size_t i = 0; i < ARRAY_SIZE(live_roots); i++)
+                if (live_roots[i]) {
+                        (void) moat_rm_rf(live_roots[i], &err);
+                        free(live_roots[i]);
+                        live_roots[i] = NULL;
+                }
+        return 0;
 }
 
 static void put(const char *root, const char *rel, const char *content)
@@ -62,6 +99,7 @@ static bool exists(const char *root, const char *rel)
 
 static void cleanup_root(char *root)
 {
+        forget_root(root);
         struct moat_error err;
         assert_int_equal(moat_rm_rf(root, &err), 0);
         assert_false(access(root, F_OK) == 0);
@@ -438,9 +476,11 @@ static void test_v2_lifecycle(void **state)
         pid_t child = fork();
         assert_true(child >= 0);
         if (child == 0) {
+                alarm(60); /* never outlive the test, whatever happens to it */
                 for (;;)
                         pause();
         }
+        live_child = child;
         _cleanup_free_ char *procs = xasprintf("%d\n", (int) child);
         put(r, "moat/life/cgroup.procs", procs);
         put(r, "moat/life/sub/cgroup.procs", "");
@@ -454,6 +494,7 @@ static void test_v2_lifecycle(void **state)
         assert_int_equal(moat_cgroup_kill_all(cg, SIGTERM, &err), 0);
         int status;
         assert_int_equal(waitpid(child, &status, 0), child);
+        live_child = 0;
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
         assert_file(r, "moat/life/cgroup.freeze", "1\n0\n1\n0\n");
 
@@ -684,12 +725,18 @@ static void test_v1_missing_controller(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_parse_and_merge),
-                cmocka_unit_test(test_detect),           cmocka_unit_test(test_paths),
-                cmocka_unit_test(test_bad_ids),          cmocka_unit_test(test_v2_create_apply),
-                cmocka_unit_test(test_v2_refusals_roll_back), cmocka_unit_test(test_v2_lifecycle),
-                cmocka_unit_test(test_v2_stats),         cmocka_unit_test(test_chown),         cmocka_unit_test(test_v1_create_apply),
-                cmocka_unit_test(test_v1_missing_controller),
+                cmocka_unit_test_teardown(test_parse_errors, remove_roots),
+                cmocka_unit_test_teardown(test_parse_and_merge, remove_roots),
+                cmocka_unit_test_teardown(test_detect, remove_roots),
+                cmocka_unit_test_teardown(test_paths, remove_roots),
+                cmocka_unit_test_teardown(test_bad_ids, remove_roots),
+                cmocka_unit_test_teardown(test_v2_create_apply, remove_roots),
+                cmocka_unit_test_teardown(test_v2_refusals_roll_back, remove_roots),
+                cmocka_unit_test_teardown(test_v2_lifecycle, remove_roots),
+                cmocka_unit_test_teardown(test_v2_stats, remove_roots),
+                cmocka_unit_test_teardown(test_chown, remove_roots),
+                cmocka_unit_test_teardown(test_v1_create_apply, remove_roots),
+                cmocka_unit_test_teardown(test_v1_missing_controller, remove_roots),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
