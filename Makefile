@@ -31,7 +31,8 @@ check-asan:
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --print-errorlogs
 
-# A subset of the integration suite on a pure cgroup v2 host (an emulated VM, see tests/v2vm).
+# The cgroup tests and the integration subset marked v2 on a pure cgroup v2 host: an emulated VM
+# booted by tests/v2/v2vm (needs root; about a minute). See tests/v2/run.sh.
 check-v2: build
 	./tests/v2/run.sh $(abspath $(BUILD))
 

@@ -63,6 +63,9 @@ struct moat_cgroup_resources {
         /* v2 raw key/values, "unified" in the OCI config; on v1 refused */
         char **unified_keys, **unified_values;
         size_t n_unified;
+        /* memory.checkBeforeUpdate: refuse a limit below the current usage (update) */
+        bool has_memory_check_before_update, memory_check_before_update;
+        bool use_hierarchy; /* memory.useHierarchy, valid when has_use_hierarchy */
 };
 
 /* Parse linux.resources (NULL is fine: nothing set). Errors name the bad field
@@ -82,7 +85,9 @@ int moat_cgroup_detect(const char *root, enum moat_cgroup_mode *mode, struct moa
 /* Create (mkdir) the container's cgroup. `path` is linux.cgroupsPath: absolute paths are taken
  * relative to each hierarchy's root, relative ones under Moat's parent; NULL means
  * "<parent>/<id>" where parent is "moat". Limits in res are applied before any process joins.
- * root NULL means "/sys/fs/cgroup". */
+ * root NULL means "/sys/fs/cgroup". An existing leaf is refused (EEXIST): it is not Moat's to limit
+ * or remove. On failure nothing create made is left behind. systemd "slice:prefix:name" paths and
+ * "."/".." components are refused. */
 int moat_cgroup_create(const char *root, const char *path, const char *id, const struct moat_cgroup_resources *res,
                        struct moat_cgroup **out, struct moat_error *err);
 /* Re-open an existing container's cgroup from the path recorded at create time. */
@@ -118,6 +123,7 @@ int moat_cgroup_kill_all(struct moat_cgroup *cg, int sig, struct moat_error *err
  * Only ever removes what moat_cgroup_create made. */
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err);
 
+/* Limits read as "max" (unlimited) are reported as UINT64_MAX; what the host lacks stays 0. */
 struct moat_cgroup_stats {
         uint64_t memory_usage, memory_limit, memory_max_usage;
         uint64_t oom_kills; /* oom_kill count (v2 memory.events / v1 memory.oom_control) */
