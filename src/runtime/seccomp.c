@@ -795,10 +795,15 @@ int moat_seccomp_send_listener(const struct moat_seccomp_program *p, int listene
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return moat_error_set(err, errno, "seccomp listener: send to %s", p->listener_path);
-        if ((size_t) n < len) {
-                int r = moat_write_all(sock, text + n, len - (size_t) n);
-                if (r < 0)
-                        return moat_error_set(err, -r, "seccomp listener: send to %s", p->listener_path);
+        for (size_t done = (size_t) n; done < len; done += (size_t) n) {
+                n = send(sock, text + done, len - done, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR) {
+                        n = 0;
+                        continue;
+                }
+                if (n <= 0)
+                        return moat_error_set(err, n < 0 ? errno : EPIPE, "seccomp listener: send to %s",
+                                              p->listener_path);
         }
         return 0;
 }
