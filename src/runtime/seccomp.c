@@ -679,15 +679,20 @@ out:
 
 static void describe_flags(uint32_t flags, char *buf, size_t size)
 {
-        buf[0] = '\0';
+        static const struct name_value extra[] = {
+                { "SECCOMP_FILTER_FLAG_NEW_LISTENER", SECCOMP_FILTER_FLAG_NEW_LISTENER },
+                { "SECCOMP_FILTER_FLAG_TSYNC_ESRCH", SECCOMP_FILTER_FLAG_TSYNC_ESRCH },
+        };
         size_t used = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(flag_table); i++)
-                if (flags & flag_table[i].value)
-                        used += (size_t) snprintf(buf + used, used < size ? size - used : 0, "%s%s",
-                                                  used ? "|" : "", flag_table[i].name);
-        if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-                snprintf(buf + used, used < size ? size - used : 0, "%sSECCOMP_FILTER_FLAG_NEW_LISTENER",
-                         used ? "|" : "");
+        buf[0] = '\0';
+        for (size_t i = 0; i < ARRAY_SIZE(flag_table) + ARRAY_SIZE(extra); i++) {
+                const struct name_value *f = i < ARRAY_SIZE(flag_table) ? &flag_table[i]
+                                                                         : &extra[i - ARRAY_SIZE(flag_table)];
+                if (!(flags & f->value) || used + 1 >= size)
+                        continue;
+                int n = snprintf(buf + used, size - used, "%s%s", used ? "|" : "", f->name);
+                used = n < 0 ? used : used + (size_t) n >= size ? size - 1 : used + (size_t) n;
+        }
         if (!buf[0])
                 snprintf(buf, size, "none");
 }
