@@ -449,9 +449,49 @@ static void ctx_releasep(scmp_filter_ctx *c)
                 seccomp_release(*c);
 }
 
+/* libseccomp lets an unconditional rule for a syscall win over every conditional rule for it,
+ * silently: "allow socket" plus "deny socket(AF_ALG)" allows AF_ALG. A profile that says that
+ * is refused, naming both rules, instead of quietly meaning something else. */
+static int check_shadowed_rules(const struct parsed_profile *pp, struct moat_error *err)
+{
+        json_t *uncond = json_object(); /* name -> index of its unconditional rule */
+        int r = 0;
+        for (size_t i = 0; i < pp->nrules; i++) {
+                const struct parsed_rule *rule = &pp->rules[i];
+                if (rule->nargs || rule->action == pp->default_action)
+                        continue;
+                for (size_t j = 0; j < json_array_size(rule->names); j++) {
+                        const char *name = json_string_value(json_array_get(rule->names, j));
+                        if (!json_object_get(uncond, name))
+                                json_object_set_new(uncond, name, json_integer((json_int_t) i));
+                }
+        }
+        for (size_t i = 0; i < pp->nrules && r == 0; i++) {
+                const struct parsed_rule *rule = &pp->rules[i];
+                if (!rule->nargs)
+                        continue;
+                for (size_t j = 0; j < json_array_size(rule->names); j++) {
+                        const char *name = json_string_value(json_array_get(rule->names, j));
+                        json_t *at = json_object_get(uncond, name);
+                        if (!at || pp->rules[json_integer_value(at)].action == rule->action)
+                                continue;
+                        r = moat_error_set(err, 0,
+                                           "linux.seccomp.syscalls[%zu]: the conditional rule for \"%s\" would never "
+                                           "apply: syscalls[%lld] matches \"%s\" unconditionally with another action",
+                                           i, name, (long long) json_integer_value(at), name);
+                        break;
+                }
+        }
+        json_decref(uncond);
+        return r;
+}
+
 static int compile_bpf(const struct parsed_profile *pp, struct sock_filter **filter, unsigned short *len,
                        struct moat_error *err)
 {
+        int cr = check_shadowed_rules(pp, err);
+        if (cr < 0)
+                return cr;
         _cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(pp->default_action);
         if (!ctx)
                 return moat_error_set(err, 0, "linux.seccomp.defaultAction: libseccomp refused the default action");

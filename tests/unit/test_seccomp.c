@@ -92,6 +92,10 @@ static void test_parse_errors(void **state)
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]}",
                   "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":5}", "linux.seccomp.listenerPath: must be" },
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"socket\"],\"action\":"
+                  "\"SCMP_ACT_ALLOW\"},{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,"
+                  "\"value\":38,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "linux.seccomp.syscalls[1]: the conditional rule for \"socket\" would never apply: syscalls[0]" },
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 json_t *j = J(cases[i].json);
