@@ -5,6 +5,7 @@
 #define MOAT_SECCOMP_H
 
 #include <jansson.h>
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct moat_seccomp_program {
         bool notify;         /* the profile uses SCMP_ACT_NOTIFY */
         char *listener_path; /* for notify: where to send the listener fd */
         char *listener_metadata;
+        bool cached;         /* (added) taken from the compiled-profile cache, not rebuilt */
 };
 void moat_seccomp_program_free(struct moat_seccomp_program *p);
 
@@ -24,6 +26,11 @@ void moat_seccomp_program_free(struct moat_seccomp_program *p);
  * cache_dir NULL disables caching. Errors name the bad field. */
 int moat_seccomp_compile(json_t *profile, const char *cache_dir, struct moat_seccomp_program *out,
                          struct moat_error *err);
+
+/* (added) The cache key of a profile: SHA-256 over the canonical JSON (sorted keys, compact),
+ * the kernel's cap_last_cap, the libseccomp version, the native arch and Moat's cache format
+ * version, as 64 hex digits plus NUL. */
+int moat_seccomp_cache_key(json_t *profile, char hex[65], struct moat_error *err);
 
 /* Load the program into the calling thread. Returns the notify listener fd (>= 0) when the
  * profile uses SCMP_ACT_NOTIFY, 0 otherwise, negative on error. */
