@@ -455,15 +455,15 @@ int moat_runtime_create(const struct moat_runtime *rt, const struct moat_create_
         return 0;
 }
 
-static void run_poststart(struct moat_container *c, const struct moat_spec *spec)
+/* A failing poststart hook fails start (as runc 1.2 and crun do); the process keeps running and
+ * the caller decides whether to delete it. */
+static int run_poststart(struct moat_container *c, const struct moat_spec *spec, struct moat_error *err)
 {
         if (!spec->n_hooks[MOAT_HOOK_POSTSTART])
-                return;
+                return 0;
         _cleanup_free_ char *hs = state_json_for_hooks(c, MOAT_STATUS_RUNNING);
-        struct moat_error e;
-        if (moat_hooks_run(spec->hooks[MOAT_HOOK_POSTSTART], spec->n_hooks[MOAT_HOOK_POSTSTART], MOAT_HOOK_POSTSTART,
-                           hs, &e) < 0)
-                moat_warn("%s", e.msg);
+        return moat_hooks_run(spec->hooks[MOAT_HOOK_POSTSTART], spec->n_hooks[MOAT_HOOK_POSTSTART],
+                              MOAT_HOOK_POSTSTART, hs, err);
 }
 
 int moat_load_spec_from_state(struct moat_container *c, struct moat_spec *spec, struct moat_error *err)
@@ -512,8 +512,7 @@ int moat_runtime_start(const struct moat_runtime *rt, const char *id, struct moa
                 r = moat_error_set(err, 0, "%s", buf);
                 goto out;
         }
-        run_poststart(&c, &spec);
-        r = 0;
+        r = run_poststart(&c, &spec, err);
 out:
         moat_spec_free(&spec);
         moat_container_release(&c);
@@ -643,7 +642,8 @@ int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opt
         }
         close(cr.sync_fd);
         cr.sync_fd = -1;
-        run_poststart(&cr.c, &cr.spec);
+        if ((r = run_poststart(&cr.c, &cr.spec, err)) < 0)
+                goto fail;
         if (o->detach) {
                 created_release(&cr);
                 *exit_status = 0;

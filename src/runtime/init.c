@@ -182,6 +182,10 @@ void moat_init_main(struct moat_init_ctx *ctx)
         }
 
         {
+                /* as runc: a missing cwd is created (we are inside the new root now) */
+                struct moat_error e2;
+                if (access(spec->process.cwd, F_OK) < 0 && errno == ENOENT)
+                        (void) moat_mkdir_p(spec->process.cwd, 0755, &e2);
                 _cleanup_free_ char *exe = NULL;
                 if (chdir(spec->process.cwd) == 0 && moat_process_resolve_exe(&spec->process, &exe, &err) < 0)
                         die(ctx, ctx->sync_fd, &err);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <time.h>
 
 bool moat_runtime_id_valid(const char *id)
@@ -195,12 +196,27 @@ enum moat_status moat_container_status(struct moat_container *c, const struct mo
         return MOAT_STATUS_RUNNING;
 }
 
+/* The owner is whoever owns the state directory, by name (runc shows the same). */
+static const char *owner_of(struct moat_container *c)
+{
+        static char name[64];
+        struct stat st;
+        if (c->dirfd < 0 || fstat(c->dirfd, &st) < 0)
+                return "";
+        struct passwd *pw = getpwuid(st.st_uid);
+        if (pw)
+                snprintf(name, sizeof name, "%s", pw->pw_name);
+        else
+                snprintf(name, sizeof name, "#%u", (unsigned) st.st_uid);
+        return name;
+}
+
 json_t *moat_container_oci_state(struct moat_container *c, enum moat_status st)
 {
         json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "ociVersion", "1.2.0", "id", c->id, "status",
                               moat_status_name(st), "pid", (json_int_t)(st == MOAT_STATUS_STOPPED ? 0 : c->pid),
                               "bundle", c->bundle ? c->bundle : "", "rootfs", c->rootfs ? c->rootfs : "", "created",
-                              c->created ? c->created : "", "owner", "");
+                              c->created ? c->created : "", "owner", owner_of(c));
         json_t *ann = json_object_get(c->state, "annotations");
         if (ann)
                 json_object_set(o, "annotations", ann);

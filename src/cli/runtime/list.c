@@ -49,7 +49,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
                                (long long) json_integer_value(json_object_get(s, "pid")),
                                json_string_value(json_object_get(s, "status")),
                                json_string_value(json_object_get(s, "bundle")),
-                               json_string_value(json_object_get(s, "created")), "root");
+                               json_string_value(json_object_get(s, "created")),
+                               json_string_value(json_object_get(s, "owner")));
                 }
         }
         json_decref(list);
