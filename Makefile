@@ -36,7 +36,8 @@ check-asan:
 check-v2: build
 	./tests/v2/run.sh $(abspath $(BUILD))
 
-check: check-unit check-integration
+# The whole suite, as CI runs it: unit, integration, the sanitizer build, and the cgroup v2 subset.
+check: check-unit check-integration check-asan check-v2
 
 bench: build
 	./bench/runtime.sh $(abspath $(BUILD))
