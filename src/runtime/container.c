@@ -352,25 +352,32 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                         }
                 }
         }
-        if (cr->cg) {
-                if (!entered && (r = moat_cgroup_enter(cr->cg, pid, err)) < 0)
-                        goto fail;
-                if (spec->ns[MOAT_NS_USER].present && new_user &&
-                    (r = moat_cgroup_chown(cr->cg, host_root_uid(spec, false), host_root_uid(spec, true), err)) < 0)
-                        goto fail;
-        }
-        if (spec->process.has_oom_score_adj) {
-                char path[64], val[16];
-                snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
-                int n = snprintf(val, sizeof val, "%d", spec->process.oom_score_adj);
-                if ((r = moat_write_file_at(AT_FDCWD, path, val, (size_t) n, 0, 0, err)) < 0)
-                        goto fail;
-        }
         json_object_set_new(cr->c.state, "pid", json_integer(pid));
         json_object_set_new(cr->c.state, "pidStartTime", json_integer((json_int_t) moat_proc_start_time(pid)));
         cr->c.pid = pid;
         {
+                /* The child builds its filesystem while we join its cgroup (on v1 that costs an RCU
+                 * grace period) and run the runtime's hooks; it waits for PARENT_DONE before it
+                 * needs either. */
                 _cleanup_free_ char *hs = state_json_for_hooks(&cr->c, MOAT_STATUS_CREATING);
+                if (moat_sync_send(cr->sync_fd, SYNC_GO, hs, strlen(hs), -1) < 0) {
+                        r = moat_error_set(err, EPIPE, "the container process exited during setup");
+                        goto fail;
+                }
+                if (cr->cg) {
+                        if (!entered && (r = moat_cgroup_enter(cr->cg, pid, err)) < 0)
+                                goto fail;
+                        if (new_user && (r = moat_cgroup_chown(cr->cg, host_root_uid(spec, false),
+                                                               host_root_uid(spec, true), err)) < 0)
+                                goto fail;
+                }
+                if (spec->process.has_oom_score_adj) {
+                        char path[64], val[16];
+                        snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
+                        int n = snprintf(val, sizeof val, "%d", spec->process.oom_score_adj);
+                        if ((r = moat_write_file_at(AT_FDCWD, path, val, (size_t) n, 0, 0, err)) < 0)
+                                goto fail;
+                }
                 if (spec->n_hooks[MOAT_HOOK_PRESTART] &&
                     (r = moat_hooks_run(spec->hooks[MOAT_HOOK_PRESTART], spec->n_hooks[MOAT_HOOK_PRESTART],
                                         MOAT_HOOK_PRESTART, hs, err)) < 0)
@@ -379,7 +386,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                     (r = moat_hooks_run(spec->hooks[MOAT_HOOK_CREATE_RUNTIME], spec->n_hooks[MOAT_HOOK_CREATE_RUNTIME],
                                         MOAT_HOOK_CREATE_RUNTIME, hs, err)) < 0)
                         goto fail;
-                if (moat_sync_send(cr->sync_fd, SYNC_GO, hs, strlen(hs), -1) < 0) {
+                if (moat_sync_send(cr->sync_fd, SYNC_PARENT_DONE, NULL, 0, -1) < 0) {
                         r = moat_error_set(err, EPIPE, "the container process exited during setup");
                         goto fail;
                 }
@@ -418,7 +425,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         if (o->pid_file) {
                 char buf[16];
                 int n = snprintf(buf, sizeof buf, "%d", (int) pid);
-                if ((r = moat_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
+                if ((r = moat_write_file_replace(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
                         goto fail;
         }
         if (have_prog)

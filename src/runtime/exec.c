@@ -284,7 +284,7 @@ child_fail:
         if (o->pid_file) {
                 char buf[16];
                 int n = snprintf(buf, sizeof buf, "%d", (int) pid);
-                if ((r = moat_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
+                if ((r = moat_write_file_replace(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
                         goto out_kill;
         }
         if (o->detach) {

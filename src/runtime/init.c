@@ -95,6 +95,26 @@ static void slow_path(struct moat_init_ctx *ctx, struct moat_error *err)
         }
 }
 
+/* The parent joins our cgroup and runs its hooks while we build the filesystem; this waits for
+ * it (once) and then makes the cgroup namespace, whose root must be the container's cgroup. */
+static bool parent_done;
+static int await_parent(void *arg)
+{
+        struct moat_init_ctx *ctx = arg;
+        if (parent_done)
+                return 0;
+        expect(ctx, SYNC_PARENT_DONE, NULL);
+        parent_done = true;
+        const struct moat_spec *spec = ctx->spec;
+        if (spec->ns[MOAT_NS_CGROUP].present && !spec->ns[MOAT_NS_CGROUP].path &&
+            !(ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+                struct moat_error err;
+                moat_error_set(&err, errno, "unshare the cgroup namespace");
+                die(ctx, ctx->sync_fd, &err);
+        }
+        return 0;
+}
+
 static int open_host_devnull(struct moat_error *err)
 {
         int fd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
@@ -140,13 +160,6 @@ void moat_init_main(struct moat_init_ctx *ctx)
                         die(ctx, ctx->sync_fd, &err);
                 }
         }
-        /* The cgroup namespace is made now that the parent has moved us into our cgroup, so
-         * its root is the container's cgroup. */
-        if (spec->ns[MOAT_NS_CGROUP].present && !spec->ns[MOAT_NS_CGROUP].path &&
-            !(ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-                moat_error_set(&err, errno, "unshare the cgroup namespace");
-                die(ctx, ctx->sync_fd, &err);
-        }
         if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
                 moat_error_set(&err, errno, "sethostname");
                 die(ctx, ctx->sync_fd, &err);
@@ -158,8 +171,9 @@ void moat_init_main(struct moat_init_ctx *ctx)
         if (!ctx->opts->no_new_keyring)
                 (void) syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 
-        if (moat_mounts_setup_rootfs(spec, &err) < 0)
+        if (moat_mounts_setup_rootfs(spec, await_parent, ctx, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
+        await_parent(ctx);
         if (run_hooks_in_child(spec, MOAT_HOOK_CREATE_CONTAINER, state, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
         _cleanup_close_ int devnull = open_host_devnull(&err);

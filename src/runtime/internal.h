@@ -39,7 +39,8 @@ int moat_hooks_run(const struct moat_hook *hooks, size_t n, enum moat_hook_stage
 
 /* ---- sync protocol between the runtime and the container's first process (container.c, init.c) ---- */
 enum moat_sync_type {
-        SYNC_GO = 1,         /* parent -> child: maps written, cgroup joined; payload: state JSON */
+        SYNC_GO = 1,         /* parent -> child: maps written, start building; payload: state JSON */
+        SYNC_PARENT_DONE,    /* parent -> child: cgroup joined, createRuntime hooks run */
         SYNC_USERNS,         /* child -> parent: unshared the user ns, write its maps (slow path) */
         SYNC_USERNS_DONE,    /* parent -> child */
         SYNC_PID,            /* child -> parent: the init's pid, as seen from the parent (slow path) */
@@ -68,7 +69,9 @@ struct moat_init_ctx {
 __attribute__((noreturn)) void moat_init_main(struct moat_init_ctx *ctx);
 
 /* ---- mounts (mounts.c); run in the child, in its own mount namespace ---- */
-int moat_mounts_setup_rootfs(const struct moat_spec *spec, struct moat_error *err);
+/* before_cgroup runs once, before the first cgroup mount: the cgroup namespace must exist by then. */
+int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
+                             struct moat_error *err);
 int moat_mounts_pivot(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_finish(const struct moat_spec *spec, int devnull_fd, struct moat_error *err);
 /* Open `path` inside the directory rootfd without leaving it, creating missing directories

@@ -500,7 +500,8 @@ static int setup_devices(int rootfd, const struct moat_spec *spec, struct moat_e
         return 0;
 }
 
-int moat_mounts_setup_rootfs(const struct moat_spec *spec, struct moat_error *err)
+int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
+                             struct moat_error *err)
 {
         unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : (MS_SLAVE | MS_REC);
         /* nothing we mount may propagate back to the host */
@@ -512,7 +513,11 @@ int moat_mounts_setup_rootfs(const struct moat_spec *spec, struct moat_error *er
         if (rootfd < 0)
                 return moat_error_set(err, errno, "open rootfs %s", spec->root_path);
         for (size_t i = 0; i < spec->n_mounts; i++) {
-                int r = mount_one(rootfd, spec, &spec->mounts[i], err);
+                const struct moat_mount *m = &spec->mounts[i];
+                if (m->type && (streq(m->type, "cgroup") || streq(m->type, "cgroup2")) && before_cgroup &&
+                    before_cgroup(arg) < 0)
+                        return moat_error_set(err, EPIPE, "the runtime went away during setup");
+                int r = mount_one(rootfd, spec, m, err);
                 if (r < 0)
                         return moat_error_wrap(err, "mounts[%zu]", i);
         }

@@ -6,7 +6,10 @@
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
-#include <openssl/evp.h>
+/* The low-level SHA-256 API on purpose: EVP in OpenSSL 3 initialises providers (and reads
+ * openssl.cnf) in every process, a cost on each container start; SHA256_* does not. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -558,8 +561,8 @@ static int compile_bpf(const struct parsed_profile *pp, struct sock_filter **fil
 
 static int sha256(const void *data, size_t len, uint8_t out[32])
 {
-        unsigned int n = 0;
-        if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        SHA256_CTX c;
+        if (SHA256_Init(&c) != 1 || SHA256_Update(&c, data, len) != 1 || SHA256_Final(out, &c) != 1)
                 return -EIO;
         return 0;
 }
@@ -574,13 +577,9 @@ static int cache_key(json_t *profile, uint8_t key[32], struct moat_error *err)
         int pl = snprintf(prefix, sizeof prefix, "moat-seccomp-cache/%d cap_last=%d libseccomp=%u.%u.%u arch=%u\n",
                           CACHE_FORMAT, moat_cap_last(), v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
                           seccomp_arch_native());
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md)
-                return moat_error_set(err, ENOMEM, "seccomp: cache key");
-        unsigned int n = 0;
-        int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(md, prefix, (size_t) pl) == 1 &&
-                 EVP_DigestUpdate(md, canon, strlen(canon)) == 1 && EVP_DigestFinal_ex(md, key, &n) == 1 && n == 32;
-        EVP_MD_CTX_free(md);
+        SHA256_CTX c;
+        int ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, prefix, (size_t) pl) == 1 &&
+                 SHA256_Update(&c, canon, strlen(canon)) == 1 && SHA256_Final(key, &c) == 1;
         if (!ok)
                 return moat_error_set(err, EIO, "seccomp: SHA-256 of the profile");
         return 0;

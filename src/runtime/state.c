@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <pwd.h>
 #include <time.h>
 
 bool moat_runtime_id_valid(const char *id)
@@ -146,9 +145,10 @@ int moat_state_save(struct moat_container *c, struct moat_error *err)
         _cleanup_free_ char *s = json_dumps(c->state, JSON_COMPACT);
         if (!s)
                 return moat_error_set(err, ENOMEM, "serialise state");
-        /* tmpfs: the atomic rename is what matters; fsync is cheap there and right elsewhere */
+        /* runtime state means nothing after a reboot: atomic rename, no fsync (a /run on disk
+         * would pay milliseconds per create for nothing) */
         _cleanup_free_ char *path = xasprintf("%s/state.json", c->dir);
-        int r = moat_write_file_atomic(path, s, strlen(s), 0600, err);
+        int r = moat_write_file_replace(path, s, strlen(s), 0600, err);
         if (r == 0)
                 read_fields(c);
         return r;
@@ -203,11 +203,25 @@ static const char *owner_of(struct moat_container *c)
         struct stat st;
         if (c->dirfd < 0 || fstat(c->dirfd, &st) < 0)
                 return "";
-        struct passwd *pw = getpwuid(st.st_uid);
-        if (pw)
-                snprintf(name, sizeof name, "%s", pw->pw_name);
-        else
-                snprintf(name, sizeof name, "#%u", (unsigned) st.st_uid);
+        /* /etc/passwd read directly: the runtime is static and must not load NSS modules */
+        snprintf(name, sizeof name, "#%u", (unsigned) st.st_uid);
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        char line[1024];
+        while (f && fgets(line, sizeof line, f)) {
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                unsigned long long uid;
+                char *c3 = strchr(c2 + 1, ':');
+                if (!c3)
+                        continue;
+                *c3 = '\0';
+                if (moat_parse_uint64(c2 + 1, &uid) == 0 && uid == st.st_uid) {
+                        *c1 = '\0';
+                        snprintf(name, sizeof name, "%s", line);
+                        break;
+                }
+        }
         return name;
 }
 

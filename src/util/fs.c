@@ -93,14 +93,15 @@ int moat_write_file_at(int dirfd, const char *path, const char *buf, size_t len,
         return 0;
 }
 
-int moat_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err)
+static int write_replace(const char *path, const char *buf, size_t len, mode_t mode, bool durable,
+                         struct moat_error *err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int) getpid());
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return moat_error_set(err, errno, "create %s", tmp);
         int r = moat_write_all(fd, buf, len);
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r < 0) {
                 unlink(tmp);
@@ -112,6 +113,16 @@ int moat_write_file_atomic(const char *path, const char *buf, size_t len, mode_t
                 return moat_error_set(err, e, "rename %s to %s", tmp, path);
         }
         return 0;
+}
+
+int moat_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err)
+{
+        return write_replace(path, buf, len, mode, true, err);
+}
+
+int moat_write_file_replace(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err)
+{
+        return write_replace(path, buf, len, mode, false, err);
 }
 
 int moat_mkdir_p(const char *path, mode_t mode, struct moat_error *err)

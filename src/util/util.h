@@ -96,6 +96,9 @@ int moat_write_file_at(int dirfd, const char *path, const char *buf, size_t len,
                        struct moat_error *err);
 /* Write a file atomically: temp name in the same directory, fsync, rename. */
 int moat_write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err);
+/* The same without fsync: readers never see a partial file, but a power loss may lose it. For
+ * state that means nothing after a reboot (runtime state, pid files). */
+int moat_write_file_replace(const char *path, const char *buf, size_t len, mode_t mode, struct moat_error *err);
 /* mkdir -p with mode; existing directories are fine. */
 int moat_mkdir_p(const char *path, mode_t mode, struct moat_error *err);
 /* rm -rf that never crosses into another filesystem nor follows symlinks. */
