@@ -133,7 +133,7 @@ static void restore_parent_namespaces(struct ns_restore *rs)
 
 static int make_start_socket(struct moat_container *c, struct moat_error *err)
 {
-        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (s < 0)
                 return moat_error_set(err, errno, "socket");
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -462,6 +462,53 @@ int moat_runtime_create(const struct moat_runtime *rt, const struct moat_create_
         return 0;
 }
 
+int moat_await_exec(int fd, const struct moat_spec *spec, const char *state_json, const char *console_socket,
+                    int *pty_out, struct moat_error *err)
+{
+        for (;;) {
+                enum moat_sync_type t;
+                _cleanup_free_ char *data = NULL;
+                int got = -1;
+                int rr = moat_sync_recv(fd, &t, &data, NULL, &got);
+                if (rr == -EPIPE || rr == -ECONNRESET)
+                        return 0; /* closed on exec: the process runs */
+                if (rr < 0)
+                        return moat_error_set(err, -rr, "wait for the container process to exec");
+                if (t == SYNC_ERROR) {
+                        if (got >= 0)
+                                close(got);
+                        return moat_error_set(err, 0, "%s", data);
+                }
+                if (t == SYNC_PTY && got >= 0) {
+                        int r = 0;
+                        if (console_socket) {
+                                r = moat_send_fd_to_socket(console_socket, got, "/dev/ptmx", err);
+                                close(got);
+                        } else if (pty_out)
+                                *pty_out = got;
+                        else
+                                close(got);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (t == SYNC_SECCOMP && got >= 0) {
+                        json_t *sc = spec->seccomp;
+                        struct moat_seccomp_program lp = {
+                                .listener_path = (char *) json_string_value(json_object_get(sc, "listenerPath")),
+                                .listener_metadata = (char *) json_string_value(json_object_get(sc, "listenerMetadata")),
+                        };
+                        int r = moat_seccomp_send_listener(&lp, got, state_json, err);
+                        close(got);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (got >= 0)
+                        close(got);
+        }
+}
+
 /* A failing poststart hook fails start (as runc 1.2 and crun do); the process keeps running and
  * the caller decides whether to delete it. */
 static int run_poststart(struct moat_container *c, const struct moat_spec *spec, struct moat_error *err)
@@ -500,7 +547,7 @@ int moat_runtime_start(const struct moat_runtime *rt, const char *id, struct moa
                 moat_container_release(&c);
                 return r;
         }
-        _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
         snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", c.dirfd);
         if (s < 0 || connect(s, (struct sockaddr *) &addr, sizeof addr) < 0) {
@@ -512,12 +559,10 @@ int moat_runtime_start(const struct moat_runtime *rt, const char *id, struct moa
                 r = moat_error_set(err, errno, "start container %s", id);
                 goto out;
         }
-        char buf[MOAT_ERROR_MAX];
-        ssize_t n = moat_read_all(s, buf, sizeof buf - 1);
-        if (n > 0) {
-                buf[n] = '\0';
-                r = moat_error_set(err, 0, "%s", buf);
-                goto out;
+        {
+                _cleanup_free_ char *hs = state_json_for_hooks(&c, MOAT_STATUS_CREATED);
+                if ((r = moat_await_exec(s, &spec, hs, NULL, NULL, err)) < 0)
+                        goto out;
         }
         r = run_poststart(&c, &spec, err);
 out:
@@ -638,14 +683,9 @@ int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opt
                 goto fail;
         }
         {
-                char buf[MOAT_ERROR_MAX];
-                enum moat_sync_type t;
-                _cleanup_free_ char *data = NULL;
-                (void) buf;
-                if (moat_sync_recv(cr.sync_fd, &t, &data, NULL, NULL) == 0 && t == SYNC_ERROR) {
-                        r = moat_error_set(err, 0, "%s", data);
+                _cleanup_free_ char *hs = state_json_for_hooks(&cr.c, MOAT_STATUS_CREATED);
+                if ((r = moat_await_exec(cr.sync_fd, &cr.spec, hs, NULL, NULL, err)) < 0)
                         goto fail;
-                }
         }
         close(cr.sync_fd);
         cr.sync_fd = -1;

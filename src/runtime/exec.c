@@ -254,31 +254,14 @@ child_fail:
                 r = moat_error_set(err, EPIPE, "exec process exited during setup");
                 goto out_kill;
         }
-        for (;;) {
-                enum moat_sync_type t;
-                _cleanup_free_ char *data = NULL;
-                int fd = -1;
-                int rr = moat_sync_recv(sp[0], &t, &data, NULL, &fd);
-                if (rr == -EPIPE)
-                        break; /* closed on exec: it runs */
-                if (rr < 0) {
-                        r = moat_error_set(err, -rr, "exec process");
-                        goto out_kill;
-                }
-                if (t == SYNC_ERROR) {
-                        r = moat_error_set(err, 0, "%s", data);
+        {
+                json_t *ost = moat_container_oci_state(&c, MOAT_STATUS_RUNNING);
+                _cleanup_free_ char *hs = json_dumps(ost, JSON_COMPACT);
+                json_decref(ost);
+                if ((r = moat_await_exec(sp[0], &spec, hs ? hs : "{}", o->console_socket, &master, err)) < 0) {
                         waitpid(pid, NULL, 0);
                         pid = -1;
                         goto out;
-                }
-                if (t == SYNC_PTY && fd >= 0) {
-                        if (o->console_socket) {
-                                r = moat_send_fd_to_socket(o->console_socket, fd, "/dev/ptmx", err);
-                                close(fd);
-                                if (r < 0)
-                                        goto out_kill;
-                        } else
-                                master = fd;
                 }
         }
         if (o->pid_file) {

@@ -20,10 +20,8 @@
 
 static __attribute__((noreturn)) void die(struct moat_init_ctx *ctx, int fd, struct moat_error *err)
 {
-        if (fd == ctx->sync_fd)
-                moat_sync_send(ctx->sync_fd, SYNC_ERROR, err->msg, strlen(err->msg), -1);
-        else
-                (void) moat_write_all(fd, err->msg, strlen(err->msg));
+        (void) ctx;
+        moat_sync_send(fd, SYNC_ERROR, err->msg, strlen(err->msg), -1);
         _exit(1);
 }
 

@@ -48,6 +48,7 @@ enum moat_sync_type {
         SYNC_READY,          /* child -> parent: set up, waiting for start */
         SYNC_START,          /* parent -> child (run): go exec */
         SYNC_ERROR,          /* child -> parent: payload is the message */
+        SYNC_SECCOMP,        /* child -> parent: the seccomp notify listener (SCM_RIGHTS) */
 };
 #define MOAT_SYNC_MAX (64 * 1024)
 int moat_sync_send(int fd, enum moat_sync_type type, const void *data, size_t len, int pass_fd);
@@ -84,7 +85,7 @@ struct moat_finalize {
         const struct moat_seccomp_program *seccomp;
         int preserve_fds;
         bool in_userns;
-        int err_fd; /* where to report an exec failure (write the message); -1 none */
+        int err_fd; /* SEQPACKET to the runtime: exec errors and the seccomp listener go there */
 };
 /* Only returns on failure. */
 int moat_process_exec(const struct moat_finalize *f, struct moat_error *err);
@@ -98,6 +99,10 @@ int moat_wait_foreground(pid_t pid, int master, int *status_out);
 int moat_load_spec_from_state(struct moat_container *c, struct moat_spec *spec, struct moat_error *err);
 int moat_seccomp_for_container(const struct moat_runtime *rt, const struct moat_spec *spec,
                                struct moat_seccomp_program *prog, bool *have, struct moat_error *err);
+/* After the start byte: wait until the process execs (EOF), forwarding a seccomp listener to the
+ * profile's listenerPath and a pty master (to console_socket, or *pty_out), or report its error. */
+int moat_await_exec(int fd, const struct moat_spec *spec, const char *state_json, const char *console_socket,
+                    int *pty_out, struct moat_error *err);
 int moat_send_fd_to_socket(const char *path, int fd, const char *name, struct moat_error *err);
 
 #endif

@@ -126,6 +126,22 @@ static int enter_cwd(const char *cwd, struct moat_error *err)
         return 0;
 }
 
+/* Load the filter; a notify listener goes to the runtime, which hands it to the agent (the
+ * agent's socket is a host path we can no longer reach). */
+static int load_seccomp(const struct moat_finalize *f, struct moat_error *err)
+{
+        int lfd = moat_seccomp_load(f->seccomp, err);
+        if (lfd < 0)
+                return moat_error_wrap(err, "load seccomp filter");
+        if (lfd > 0) {
+                int r = f->err_fd >= 0 ? moat_sync_send(f->err_fd, SYNC_SECCOMP, NULL, 0, lfd) : -EBADF;
+                close(lfd);
+                if (r < 0)
+                        return moat_error_set(err, -r, "hand the seccomp listener to the runtime");
+        }
+        return 0;
+}
+
 int moat_process_exec(const struct moat_finalize *f, struct moat_error *err)
 {
         const struct moat_process *p = f->proc;
@@ -143,8 +159,8 @@ int moat_process_exec(const struct moat_finalize *f, struct moat_error *err)
         if ((r = moat_caps_drop_bounding(&p->caps, err)) < 0)
                 return r;
         /* Without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN. */
-        if (f->seccomp && !p->no_new_privileges && moat_seccomp_load(f->seccomp, err) < 0)
-                return moat_error_wrap(err, "load seccomp filter");
+        if (f->seccomp && !p->no_new_privileges && (r = load_seccomp(f, err)) < 0)
+                return r;
         if (setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0 && !(errno == EPERM && f->in_userns))
                 return moat_error_set(err, errno, "setgroups");
         if (setresgid(p->user.gid, p->user.gid, p->user.gid) < 0)
@@ -163,8 +179,8 @@ int moat_process_exec(const struct moat_finalize *f, struct moat_error *err)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
         for (int fd = 3; fd < (int) first; fd++)
                 fcntl(fd, F_SETFD, 0);
-        if (f->seccomp && p->no_new_privileges && moat_seccomp_load(f->seccomp, err) < 0)
-                return moat_error_wrap(err, "load seccomp filter");
+        if (f->seccomp && p->no_new_privileges && (r = load_seccomp(f, err)) < 0)
+                return r;
         char *empty[] = { NULL };
         execve(exe, p->args, p->env ? p->env : empty);
         return moat_error_set(err, errno, "exec %s", exe);
