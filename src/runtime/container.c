@@ -18,18 +18,6 @@
 #include <termios.h>
 #include <time.h>
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-struct clone_args_ {
-        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
-                cgroup;
-};
-
 static void now_rfc3339(char *buf, size_t len)
 {
         struct timespec ts;
@@ -48,22 +36,11 @@ static char *state_json_for_hooks(struct moat_container *c, enum moat_status st)
         return s ? s : xstrdup("{}");
 }
 
-static int write_idmap(pid_t pid, const char *file, const struct moat_idmap *m, size_t n, struct moat_error *err)
-{
-        char path[64];
-        _cleanup_free_ char *buf = xmalloc(n * 36 + 1);
-        size_t off = 0;
-        for (size_t i = 0; i < n; i++)
-                off += (size_t) sprintf(buf + off, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
-        return moat_write_file_at(AT_FDCWD, path, buf, off, 0, 0, err);
-}
-
 static int write_maps(const struct moat_spec *spec, pid_t pid, struct moat_error *err)
 {
-        if (write_idmap(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err) < 0)
+        if (moat_write_idmap(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err) < 0)
                 return moat_error_wrap(err, "linux.uidMappings");
-        if (write_idmap(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err) < 0)
+        if (moat_write_idmap(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err) < 0)
                 return moat_error_wrap(err, "linux.gidMappings");
         return 0;
 }
@@ -297,18 +274,10 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 .preserve_fds = o->preserve_fds,
                 .state_dirfd = cr->c.dirfd,
         };
-        struct clone_args_ ca = { .flags = flags, .exit_signal = SIGCHLD };
-        if (cgfd >= 0) {
-                ca.flags |= CLONE_INTO_CGROUP;
-                ca.cgroup = (uint64_t) cgfd;
-        }
-        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        bool entered = cgfd >= 0;
-        if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-                entered = false;
+        bool entered;
+        pid_t pid = moat_clone(flags, cgfd, &entered);
+        if (!entered)
                 ctx.clone_flags = (int) (flags & ~(uint64_t) CLONE_NEWCGROUP);
-                pid = (pid_t) syscall(SYS_clone, (unsigned long) ctx.clone_flags | SIGCHLD, 0, 0, 0, 0);
-        }
         if (pid == 0) {
                 close(sp[0]);
                 moat_init_main(&ctx);

@@ -12,18 +12,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-struct clone_args_ {
-        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
-                cgroup;
-};
-
 /* Namespaces of pid that differ from ours (joining one we are already in is refused for user). */
 static int differing_namespaces(pid_t pid)
 {
@@ -187,17 +175,8 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                 }
         }
         int cgfd = cg ? moat_cgroup_dirfd(cg) : -1;
-        struct clone_args_ ca = { .exit_signal = SIGCHLD };
-        if (cgfd >= 0) {
-                ca.flags |= CLONE_INTO_CGROUP;
-                ca.cgroup = (uint64_t) cgfd;
-        }
-        bool entered = cgfd >= 0;
-        pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
-        if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-                entered = false;
-                pid = fork();
-        }
+        bool entered;
+        pid = moat_clone(0, cgfd, &entered);
         if (pid == 0) {
                 close(sp[0]);
                 struct moat_error e;

@@ -33,6 +33,17 @@ unsigned long long moat_proc_start_time(pid_t pid);
 int moat_container_cgroup(const struct moat_runtime *rt, struct moat_container *c, struct moat_cgroup **cg,
                           struct moat_error *err);
 
+/* ---- process creation (clone.c) ---- */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+/* clone3 (landing in the cgroup dirfd when >= 0, via CLONE_INTO_CGROUP) with a fallback to clone
+ * for kernels without it; *in_cgroup says whether the child was born in that cgroup. Returns
+ * like fork(). */
+pid_t moat_clone(uint64_t flags, int cgroup_fd, bool *in_cgroup);
+/* Write /proc/PID/{uid_map,gid_map}. */
+int moat_write_idmap(pid_t pid, const char *file, const struct moat_idmap *m, size_t n, struct moat_error *err);
+
 /* ---- hooks (hooks.c) ---- */
 int moat_hooks_run(const struct moat_hook *hooks, size_t n, enum moat_hook_stage stage, const char *state_json,
                    struct moat_error *err);

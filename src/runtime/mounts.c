@@ -134,17 +134,6 @@ static int remount_bind(const char *path, unsigned long flags, unsigned long cle
 static const unsigned long BIND_FLAGS = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                         MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
-static int write_idmap(pid_t pid, const char *file, const struct moat_idmap *m, size_t n, struct moat_error *err)
-{
-        char path[64], buf[8192];
-        size_t off = 0;
-        for (size_t i = 0; i < n && off < sizeof buf - 40; i++)
-                off += (size_t) snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                                         m[i].size);
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
-        return moat_write_file_at(AT_FDCWD, path, buf, off, 0, 0, err);
-}
-
 /* A user namespace with the mount's mapping, for MOUNT_ATTR_IDMAP: a short-lived child that
  * unshares one and waits while we grab its /proc/PID/ns/user. */
 static int idmap_userns(const struct moat_mount *m, struct moat_error *err)
@@ -164,9 +153,9 @@ static int idmap_userns(const struct moat_mount *m, struct moat_error *err)
                 close(pfd[1]);
                 return moat_error_set(err, errno, "clone a user namespace for an idmapped mount");
         }
-        int r = write_idmap(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
+        int r = moat_write_idmap(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
         if (r == 0)
-                r = write_idmap(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
+                r = moat_write_idmap(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
         int fd = -1;
         if (r == 0) {
                 char path[64];

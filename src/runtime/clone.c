@@ -1,0 +1,44 @@
+/* clone: the one way the runtime makes a process that enters a container, and id maps. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct clone_args_ {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+                cgroup;
+};
+
+pid_t moat_clone(uint64_t flags, int cgroup_fd, bool *in_cgroup)
+{
+        struct clone_args_ ca = { .flags = flags, .exit_signal = SIGCHLD };
+        if (cgroup_fd >= 0) {
+                ca.flags |= CLONE_INTO_CGROUP;
+                ca.cgroup = (uint64_t) cgroup_fd;
+        }
+        *in_cgroup = cgroup_fd >= 0;
+        pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0 && (errno == ENOSYS || errno == E2BIG || (errno == EINVAL && cgroup_fd >= 0))) {
+                /* an old kernel: no clone3 or no CLONE_INTO_CGROUP; the caller joins the cgroup */
+                *in_cgroup = false;
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, 0, 0, 0, 0);
+        }
+        return pid;
+}
+
+int moat_write_idmap(pid_t pid, const char *file, const struct moat_idmap *m, size_t n, struct moat_error *err)
+{
+        char path[64];
+        _cleanup_free_ char *buf = xmalloc(n * 36 + 1);
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++)
+                off += (size_t) sprintf(buf + off, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
+        return moat_write_file_at(AT_FDCWD, path, buf, off, 0, 0, err);
+}
