@@ -630,6 +630,13 @@ int moat_wait_foreground(pid_t pid, int master, int *status_out)
                         }
                 }
         }
+        /* the process may have exited with output still in the terminal's buffer */
+        if (master >= 0) {
+                fcntl(master, F_SETFL, O_NONBLOCK);
+                while (copy_once(master, 1) == 0)
+                        ;
+                close(master);
+        }
         if (raw)
                 tcsetattr(0, TCSANOW, &saved);
         if (sfd >= 0)
