@@ -96,7 +96,7 @@ json_t *moat_spec_default(bool rootless)
         }
 
         json_t *ns = json_array();
-        static const char *const ns_default[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
+        static const char *const ns_default[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "time", NULL };
         for (const char *const *n = ns_default; *n; n++)
                 json_array_append_new(ns, json_pack("{s:s}", "type", *n));
 
