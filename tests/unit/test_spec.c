@@ -16,6 +16,16 @@ static json_t *base(void)
         return d;
 }
 
+static void drop_namespace(json_t *doc, const char *type)
+{
+        json_t *nss = json_object_get(json_object_get(doc, "linux"), "namespaces");
+        for (size_t i = 0; i < json_array_size(nss); i++)
+                if (streq(json_string_value(json_object_get(json_array_get(nss, i), "type")), type)) {
+                        json_array_remove(nss, i);
+                        return;
+                }
+}
+
 static void expect_error(json_t *doc, const char *needle)
 {
         struct moat_spec s;
@@ -43,6 +53,7 @@ static void test_default_parses(void **state)
         assert_true(s.ns[MOAT_NS_PID].present && !s.ns[MOAT_NS_PID].path);
         assert_true(s.ns[MOAT_NS_CGROUP].present);
         assert_false(s.ns[MOAT_NS_USER].present);
+        assert_true(s.ns[MOAT_NS_TIME].present);
         assert_non_null(s.seccomp);
         assert_true(s.resources.has_pids_limit);
         assert_int_equal(s.resources.pids_limit, 2048);
@@ -141,6 +152,7 @@ static void test_malformed(void **state)
         expect_error(d, "not namespaced");
 
         d = base();
+        drop_namespace(d, "time");
         json_object_set_new(json_object_get(d, "linux"), "timeOffsets",
                             json_pack("{s:{s:i}}", "monotonic", "secs", 10));
         expect_error(d, "needs a new time namespace");
