@@ -188,11 +188,11 @@ class Runtime:
         self.ids.append(cid)
         return cid
 
-    def bundle(self, args=("true",), cid=None):
+    def bundle(self, args=("true",), cid=None, parent=None):
         """A fresh bundle: busybox rootfs, config from `RUNTIME spec`, edited for the suite.
         The config is returned unwritten in b.config; call b.write() after editing."""
         self._n += 1
-        path = self.tmp / ("bundle%d" % self._n)
+        path = (parent or self.tmp) / ("bundle%d" % self._n)
         path.mkdir()
         shutil.copytree(self.template, path / "rootfs", symlinks=True)
         c = runtime_spec()
@@ -362,6 +362,13 @@ def mount_at(text, mountpoint):
     ms = [m for m in mountinfo_entries(text) if m["mountpoint"] == mountpoint]
     assert ms, "nothing mounted at %s in:\n%s" % (mountpoint, text)
     return ms[-1]
+
+
+def host_mount(rt, target, *args):
+    """Mount on the host (e.g. host_mount(rt, dir, "-t", "tmpfs", "tmpfs")); undone at cleanup."""
+    os.makedirs(target, exist_ok=True)
+    subprocess.run(["mount"] + list(args) + [str(target)], check=True)
+    rt.host_mounts.append(str(target))
 
 
 def pid_alive(pid):
