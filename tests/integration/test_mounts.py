@@ -188,8 +188,8 @@ def test_bind_propagation_from_host(rt, prop, seen):
 @pytest.mark.parametrize("prop,seen", [
     ("rslave", True),
     pytest.param("rprivate", False, marks=xfail_on_runc(
-        "1.1 leaves the root a slave (master:N) whatever rootfsPropagation says: after pivot_root it "
-        "makes the old root rslave, so host mounts under the rootfs still propagate in")),
+        "1.1.5 does not honour rootfsPropagation rprivate here: the container's / still shows "
+        "master:N and a mount the host makes under the rootfs propagates in")),
 ])
 def test_rootfs_propagation(rt, prop, seen):
     """rootfsPropagation: with a bundle on a shared host mount, a mount the host makes inside the
