@@ -388,3 +388,12 @@ def wait_for(pred, timeout=10, interval=0.05, what="condition"):
             return v
         time.sleep(interval)
     raise AssertionError("timed out waiting for " + what)
+
+
+def assert_no_trace(rt, cid):
+    """Nothing left of container `cid`: not listed, no state dir, no cgroup, no process."""
+    assert cid not in rt.list_ids()
+    assert not os.path.exists(os.path.join(rt.root, cid)), "state dir left for " + cid
+    assert cgroup_dirs_named(cid) == [], "cgroups left: %s" % cgroup_dirs_named(cid)
+    r = rt("state", cid)
+    assert r.returncode != 0
