@@ -15,7 +15,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -218,6 +220,15 @@ class Runtime:
             self.binary, " ".join(map(str, args)), r.returncode, r.stdout, r.stderr)
         return r
 
+    def ok_detached(self, *args):
+        """Run a command whose children may keep stdio open (exec --detach): stdio to a file."""
+        log = os.path.join(self.tmp, "detached-%s.log" % uuid.uuid4().hex[:6])
+        with open(log, "w") as f:
+            r = self(*args, stdin=subprocess.DEVNULL, stdout=f, stderr=f, text=True)
+        r.stdout = r.stderr = read(log)
+        assert r.returncode == 0, "%s failed (%d): %s" % (" ".join(map(str, args)), r.returncode, r.stdout)
+        return r
+
     def run_container(self, b, *extra, write=True, **kw):
         """`RUNTIME --root R run --bundle B [extra] ID`; returns the CompletedProcess."""
         if write:
@@ -397,3 +408,43 @@ def assert_no_trace(rt, cid):
     assert cgroup_dirs_named(cid) == [], "cgroups left: %s" % cgroup_dirs_named(cid)
     r = rt("state", cid)
     assert r.returncode != 0
+
+
+class ConsoleSocket:
+    """A unix socket server that receives the pty master over SCM_RIGHTS and reads from it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(1)
+        self.sock.settimeout(20)
+        self.master = None
+        self.output = b""
+        self.error = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+            with conn:
+                msg, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+                assert fds, "no fd received on the console socket"
+                self.master = fds[0]
+            while True:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # EIO once the last slave fd is closed
+                    break
+                if not chunk:
+                    break
+                self.output += chunk
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def close(self):
+        self.thread.join(20)
+        if self.master is not None:
+            os.close(self.master)
+        self.sock.close()

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import wait_for
+from conftest import ConsoleSocket, wait_for
 
 
 def out_of(rt, b, *extra):
@@ -159,46 +159,6 @@ def test_no_fds_leak_into_container(rt):
     b = rt.bundle(["ls", "/proc/self/fd"])
     fds = out_of(rt, b).split()
     assert set(fds) <= {"0", "1", "2", "3"} and len(fds) <= 4, fds
-
-
-class ConsoleSocket:
-    """A unix socket server that receives the pty master over SCM_RIGHTS and reads from it."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(self.path)
-        self.sock.listen(1)
-        self.sock.settimeout(20)
-        self.master = None
-        self.output = b""
-        self.error = None
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        try:
-            conn, _ = self.sock.accept()
-            with conn:
-                msg, fds, _, _ = socket.recv_fds(conn, 4096, 1)
-                assert fds, "no fd received on the console socket"
-                self.master = fds[0]
-            while True:
-                try:
-                    chunk = os.read(self.master, 4096)
-                except OSError:  # EIO once the last slave fd is closed
-                    break
-                if not chunk:
-                    break
-                self.output += chunk
-        except Exception as e:  # reported by the test
-            self.error = e
-
-    def close(self):
-        self.thread.join(20)
-        if self.master is not None:
-            os.close(self.master)
-        self.sock.close()
 
 
 def test_console_socket(rt):
