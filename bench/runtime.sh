@@ -283,6 +283,7 @@ GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 if not GNU_TIME:
     print("GNU time (/usr/bin/time, apt package `time`) missing: no peak RSS", file=sys.stderr)
 RSS_RUNS = 5
+LOAD_BEFORE = open("/proc/loadavg").read().split()[0]
 runners = [Runner(n, b) for n, b in runtimes]
 floor = Floor() if not seccomp else None
 everyone = runners + ([floor] if floor else [])
@@ -339,7 +340,8 @@ lines = []
 lines.append("`run` of `/bin/true` in a busybox bundle, %s; namespaces pid, mount, ipc, uts, network; "
              "%d runs each after %d warm-up runs, interleaved." % (mode, runs, warmup))
 lines.append("")
-lines.append("Machine: %s, %d CPUs, kernel %s, cgroups %s; %s." % (cpu, os.cpu_count(), platform.release(), cg, when))
+lines.append("Machine: %s, %d CPUs, kernel %s, cgroups %s; %s; load average %s before, %s after." % (
+    cpu, os.cpu_count(), platform.release(), cg, when, LOAD_BEFORE, open("/proc/loadavg").read().split()[0]))
 lines.append("")
 lines.append("| runtime | version | median ms | p10 ms | p90 ms | peak RSS MB | note |")
 lines.append("|---|---|---|---|---|---|---|")
