@@ -182,6 +182,7 @@ class Runtime:
         self.ids = []
         self.bundles = []
         self.host_mounts = []  # mounts a test made on the host; unmounted before the leak checks
+        self.extra_dirs = []   # directories outside tmp_path a test made; removed at cleanup
         self._n = 0
 
     # -- identifiers and bundles ------------------------------------------------------------
@@ -283,16 +284,18 @@ class Runtime:
         for m in reversed(self.host_mounts):
             subprocess.run(["umount", "-R", "-l", m], capture_output=True)
         leaks = []
+        mi_now = read("/proc/self/mountinfo")
+        for b in self.bundles:
+            for line in mi_now.splitlines():
+                if b.path in line:
+                    leaks.append("mount " + line)
+        if not leaks:  # never rm -rf a tree that still has mounts in it
+            for d in self.extra_dirs:
+                shutil.rmtree(d, ignore_errors=True)
         for cid in self.ids:
             leaks += ["cgroup " + p for p in cgroup_dirs_named(cid)]
             if os.path.exists(os.path.join(self.root, cid)):
                 leaks.append("state dir " + os.path.join(self.root, cid))
-        with open("/proc/self/mountinfo") as f:
-            mi = f.read()
-        for b in self.bundles:
-            for line in mi.splitlines():
-                if b.path in line:
-                    leaks.append("mount " + line)
         return leaks
 
 

@@ -165,3 +165,22 @@ def test_fork_bomb_stopped_by_pids_limit(rt):
     assert r.returncode == 0, r.stderr
     n = int(r.stdout.split("procs=")[1])
     assert 5 <= n <= 20, r.stdout
+
+
+def test_cpuset(rt):
+    b = rt.bundle(["sh", "-c", "nproc; grep Cpus_allowed_list /proc/self/status"])
+    b.linux["resources"] = {"cpu": {"cpus": "0", "mems": "0"}}
+    r = rt.run_container(b)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[0] == "1" and out[-1] == "0", out
+
+
+def test_memory_limit_seen_inside(rt):
+    """The container's own cgroup files show its limit (cgroup mounted at its cgroup's root)."""
+    f = "/sys/fs/cgroup/memory.max" if CGROUP_V2 else "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+    b = rt.bundle(["cat", f])
+    b.linux["resources"] = {"memory": {"limit": 40 * MiB}}
+    r = rt.run_container(b)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) == 40 * MiB

@@ -1,10 +1,12 @@
 """What a process sees of its namespaces from inside the container."""
 import os
+import pathlib
+import tempfile
 import uuid
 
 import pytest
 
-from conftest import mountinfo_entries, xfail_on_runc
+from conftest import mountinfo_entries, read, xfail_on_runc
 
 
 def out_of(rt, b, *extra):
@@ -101,3 +103,79 @@ def test_pivot_root_hides_host(rt):
     points = [m["mountpoint"] for m in mountinfo_entries(out)]
     assert points and not [p for p in points if str(rt.tmp) in p or p.startswith("/tmp/")], points
     assert points.count("/") == 1, points
+
+
+def _userns_bundle(rt, args):
+    # The mapped root (host uid 100000) must be able to reach the rootfs: pytest's tmp dirs are
+    # 0700, so this bundle lives under a world-traversable directory of its own.
+    parent = tempfile.mkdtemp(prefix="moat-itest-userns-", dir="/tmp")
+    os.chmod(parent, 0o755)
+    rt.extra_dirs.append(parent)
+    b = rt.bundle(args, parent=pathlib.Path(parent))
+    os.chmod(b.path, 0o755)
+    b.set_namespace("user")
+    b.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    return b
+
+
+def test_user_namespace_mapping(rt):
+    b = _userns_bundle(rt, ["sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map; "
+                                        "stat -L -c %i /proc/self/ns/user; while ! test -e /tmp/go; do usleep 20000; done"])
+    st = rt.start_detached(b)
+    status = read("/proc/%d/status" % st["pid"])
+    uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
+    assert uid == ["100000"] * 4, status
+    open(os.path.join(b.rootfs, "tmp", "go"), "w").close()
+    rt.wait_status(b.cid, "stopped")
+    out = read(b.out).split("\n")
+    assert out[0] == "0"
+    assert out[1].split() == ["0", "100000", "65536"]
+    assert out[2].split() == ["0", "100000", "65536"]
+    assert int(out[3]) != os.stat("/proc/self/ns/user").st_ino
+
+
+def test_sysctl(rt):
+    b = rt.bundle(["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni"])
+    b.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"}
+    assert out_of(rt, b).split() == ["1", "1234"]
+    # The host's values are untouched (they live in the container's net and ipc namespaces).
+    assert read("/proc/sys/kernel/shmmni").strip() != "1234"
+
+
+def test_sysctl_outside_namespace_refused(rt):
+    """kernel.hostname-like sysctls need their namespace; one that is not namespaced is refused."""
+    b = rt.bundle(["true"])
+    b.config["linux"]["sysctl"] = {"vm.swappiness": "10"}
+    r = rt.run_container(b)
+    assert r.returncode != 0
+    assert rt.list_ids() == []
+
+
+@xfail_on_runc("1.1 ignores linux.personality (supported from runc 1.2)")
+def test_personality_linux32(rt):
+    b = rt.bundle(["uname", "-m"])
+    b.linux["personality"] = {"domain": "LINUX32"}
+    assert out_of(rt, b).split() == ["i686"]
+
+
+def test_readonly_root(rt):
+    b = rt.bundle(["sh", "-c", "touch /newfile 2>/dev/null && echo wrote; touch /tmp/x 2>/dev/null && echo tmp-wrote"])
+    b.config["root"]["readonly"] = True
+    b.add_mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev"])
+    assert out_of(rt, b).split() == ["tmp-wrote"]
+    assert not os.path.exists(os.path.join(b.rootfs, "newfile"))
+
+
+def test_annotations_in_state(rt):
+    b = rt.bundle(["sleep", "100"])
+    b.config["annotations"] = {"org.moat.test": "yes", "x": "y"}
+    st = rt.start_detached(b)
+    assert st.get("annotations") == {"org.moat.test": "yes", "x": "y"}
+
+
+def test_no_new_keyring(rt):
+    """--no-new-keyring: the container keeps the caller's session keyring instead of a new one."""
+    b = rt.bundle(["sh", "-c", "grep -c . /proc/self/keys 2>/dev/null; true"])
+    r = rt.run_container(b, "--no-new-keyring")
+    assert r.returncode == 0, r.stderr
