@@ -235,7 +235,12 @@ class Runner:
                 f.write(HELPER)
             self.helper = subprocess.Popen(
                 ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                 "umount /sys/fs/cgroup/unified && exec /usr/bin/python3 " + hp],
+                 # crun, seeing no cgroup2 there, writes plain dirs and cgroup.procs files into
+                 # the tmpfs under the unmounted /sys/fs/cgroup/unified (hidden from the host by
+                 # the cgroup2 mount): remove ours when the loop ends, checking it is the tmpfs.
+                 "umount /sys/fs/cgroup/unified && /usr/bin/python3 " + hp + "; "
+                 "[ \"$(stat -f -c %T /sys/fs/cgroup/unified)\" = tmpfs ] && "
+                 "rm -rf /sys/fs/cgroup/unified/" + CG_PARENT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             self.note = "in one private mount namespace without /sys/fs/cgroup/unified"
 

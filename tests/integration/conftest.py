@@ -186,6 +186,7 @@ class Runtime:
         self.bundles = []
         self.host_mounts = []  # mounts a test made on the host; unmounted before the leak checks
         self.extra_dirs = []   # directories outside tmp_path a test made; removed at cleanup
+        self.kill_ids = []     # ids to kill and delete at cleanup without leak checks (invalid ids)
         self._n = 0
 
     # -- identifiers and bundles ------------------------------------------------------------
@@ -247,7 +248,7 @@ class Runtime:
             b.write()
         return self(*(["run", "--bundle", b.path] + list(extra) + [b.cid]), **kw)
 
-    def create(self, b, *extra, write=True, verb="create", check=True):
+    def create(self, b, *extra, write=True, verb="create", check=True, cid=None):
         """`RUNTIME create` (or run --detach with verb="run"). Without a terminal the container
         inherits the runtime's stdio, so they go to files (b.out, b.err), never to a pipe the
         test would wait on until the container exits."""
@@ -255,7 +256,8 @@ class Runtime:
             b.write()
         b.out = os.path.join(self.tmp, b.cid + ".out")
         b.err = os.path.join(self.tmp, b.cid + ".err")
-        args = [verb] + (["--detach"] if verb == "run" else []) + ["--bundle", b.path] + list(extra) + [b.cid]
+        args = [verb] + (["--detach"] if verb == "run" else []) + ["--bundle", b.path] + list(extra) + \
+            [b.cid if cid is None else cid]
         with open(b.out, "w") as o, open(b.err, "w") as e:
             r = self(*args, stdin=subprocess.DEVNULL, stdout=o, stderr=e, text=True)
         r.stdout, r.stderr = read(b.out), read(b.err)
@@ -289,7 +291,7 @@ class Runtime:
 
     # -- cleanup and leak checks ------------------------------------------------------------
     def cleanup(self):
-        for cid in self.ids:
+        for cid in self.ids + self.kill_ids:
             self("kill", cid, "KILL", timeout=20)
             self("delete", "--force", cid, timeout=20)
         for m in reversed(self.host_mounts):

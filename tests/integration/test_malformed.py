@@ -157,7 +157,10 @@ def test_missing_bundle_dir(rt):
 def test_invalid_container_id(rt, cid, verb):
     b = rt.bundle(["true"])
     b.write()
-    r = rt(verb, "--bundle", b.path, cid)
+    if cid:
+        rt.kill_ids.append(cid)  # cleaned up (kill, delete --force) if a runtime wrongly accepts it
+    r = rt.create(b, check=False, write=False, verb=verb, cid=cid) if verb == "create" else \
+        rt(verb, "--bundle", b.path, cid)
     if os.environ.get("MOAT_ITEST_SHOW"):
         print("\nid %r %s rc=%d %s" % (cid, verb, r.returncode, r.stderr.strip()))
     assert r.returncode != 0

@@ -76,14 +76,19 @@ def test_join_namespace_by_path(rt):
 
 @xfail_on_runc("1.1 has no time namespace support (added in runc 1.2)")
 def test_time_namespace_offsets(rt):
-    b = rt.bundle(["sh", "-c", "cat /proc/uptime; stat -L -c %i /proc/self/ns/time"])
+    # /proc/uptime follows CLOCK_BOOTTIME, so the boottime offset is what moves it; the monotonic
+    # offset is checked in /proc/self/timens_offsets.
+    b = rt.bundle(["sh", "-c", "cat /proc/uptime; stat -L -c %i /proc/self/ns/time; cat /proc/self/timens_offsets"])
     b.set_namespace("time")
     b.linux["timeOffsets"] = {"monotonic": {"secs": 86400 * 10, "nanosecs": 0},
-                              "boottime": {"secs": 86400 * 10, "nanosecs": 0}}
+                              "boottime": {"secs": 86400 * 20, "nanosecs": 0}}
     out = out_of(rt, b).splitlines()
     uptime = float(out[0].split()[0])
-    assert uptime >= 86400 * 10, out
+    assert uptime >= 86400 * 20, out
     assert int(out[1]) != os.stat("/proc/self/ns/time").st_ino
+    offsets = {l.split()[0]: l.split()[1:] for l in out[2:]}
+    assert offsets["monotonic"] == [str(86400 * 10), "0"], out
+    assert offsets["boottime"] == [str(86400 * 20), "0"], out
 
 
 def test_pivot_root_hides_host(rt):
