@@ -221,6 +221,10 @@ def unified_is_hybrid():
         return False
 
 
+class RunFailed(Exception):
+    pass
+
+
 class Runner:
     def __init__(self, name, binary):
         self.name, self.binary = name, binary
@@ -262,7 +266,7 @@ class Runner:
             t, _maxrss, rc = timed(argv, self.errlog)
         if rc != 0:
             err = open(self.errlog).read()[-2000:] if os.path.exists(self.errlog) else ""
-            raise SystemExit("%s run failed (exit %d):\n%s" % (self.name, rc, err))
+            raise RunFailed("%s run failed (exit %d): %s" % (self.name, rc, err.strip()))
         if rss:
             self.rss.append(int(open(out).read().split()[-1]))
         elif record:
@@ -292,17 +296,30 @@ LOAD_BEFORE = open("/proc/loadavg").read().split()[0]
 runners = [Runner(n, b) for n, b in runtimes]
 floor = Floor() if not seccomp else None
 everyone = runners + ([floor] if floor else [])
+failed = {}
+
+
+def round_of(n, **kw):
+    for r in list(everyone):
+        try:
+            r.once(n, **kw)
+        except RunFailed as e:
+            # A runtime that fails is reported and left out; the others are still measured.
+            print(str(e), file=sys.stderr)
+            failed[r.name] = str(e)
+            everyone.remove(r)
+            runners.remove(r)
+            r.close()
+
+
 try:
     for n in range(warmup):
-        for r in everyone:
-            r.once(-1 - n, record=False)
+        round_of(-1 - n, record=False)
     for n in range(runs):
-        for r in everyone:
-            r.once(n)
+        round_of(n)
     if GNU_TIME:
         for n in range(RSS_RUNS):
-            for r in everyone:
-                r.once(runs + n, rss=True)
+            round_of(runs + n, rss=True)
 finally:
     for r in runners:
         r.close()
@@ -359,7 +376,11 @@ for r in everyone:
 lines.append("")
 med = {r.name: statistics.median(r.times) for r in runners}
 rss = {r.name: max(r.rss) if r.rss else float("nan") for r in runners}
-if "moat-runtime" in med:
+for name, err in failed.items():
+    lines.append("- %s: not measured, it failed: %s" % (name, err.splitlines()[0] if err else "?"))
+if "moat-runtime" in failed:
+    pass
+elif "moat-runtime" in med:
     for peer in ("crun", "runc"):
         if peer in med:
             lines.append("- moat-runtime / %s: median %.2f, peak RSS %.2f" % (
