@@ -13,7 +13,6 @@ anything leaked (a cgroup directory named after a container, a mount under a bun
 """
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -92,7 +91,8 @@ def pytest_collection_modifyitems(config, items):
 
 APPLETS = """sh ash true false echo cat id sleep ls mount umount grep hostname ps stat touch env pwd
  head tail tr dd wc cut seq mkdir rm cp ln readlink uname usleep kill test printf sed awk sort
- xargs find df chmod chown mknod whoami tty nproc date timeout yes nsenter""".split()
+ xargs find df chmod chown mknod whoami tty nproc date timeout yes nsenter mv rmdir basename dirname
+ uptime stty""".split()
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,7 @@ def test_update_stopped_container_fails(rt):
 @pytest.mark.v2
 def test_pause_resume(rt):
     b = rt.bundle(["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; usleep 20000; done"])
-    st = rt.start_detached(b)
+    rt.start_detached(b)
     counter = os.path.join(b.rootfs, "tmp", "c")
 
     def value():

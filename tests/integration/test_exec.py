@@ -1,6 +1,5 @@
 """exec: a new process in a running container joins all its namespaces and its cgroup."""
 import json
-import os
 
 import pytest
 

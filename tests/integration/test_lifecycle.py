@@ -69,18 +69,23 @@ def test_kill_by_name_and_number(rt, sig):
     wait_for(lambda: not pid_alive(st["pid"]), what="init gone")
 
 
+TRAP_TERM = "trap 'echo got-term; exit 0' TERM; echo ready; while true; do usleep 20000; done"
+
+
 def test_kill_term_with_handler(rt):
     # pid 1 of a pid namespace ignores signals it has no handler for, so install one.
-    b = rt.bundle(["sh", "-c", "trap 'echo got-term; exit 0' TERM; while true; do usleep 20000; done"])
+    b = rt.bundle(["sh", "-c", TRAP_TERM])
     rt.start_detached(b)
+    wait_for(lambda: "ready" in read(b.out), what="trap installed")  # else TERM is ignored
     rt.ok("kill", b.cid, "TERM")
     rt.wait_status(b.cid, "stopped")
     assert "got-term" in read(b.out)
 
 
 def test_kill_default_signal_is_term(rt):
-    b = rt.bundle(["sh", "-c", "trap 'echo got-term; exit 0' TERM; while true; do usleep 20000; done"])
+    b = rt.bundle(["sh", "-c", TRAP_TERM])
     rt.start_detached(b)
+    wait_for(lambda: "ready" in read(b.out), what="trap installed")
     rt.ok("kill", b.cid)
     rt.wait_status(b.cid, "stopped")
     assert "got-term" in read(b.out)
@@ -91,6 +96,7 @@ def test_kill_all(rt):
     st = rt.start_detached(b)
     pids = wait_for(lambda: (lambda p: p if len(p) >= 3 else None)(json.loads(rt.ok("ps", "--format", "json", b.cid).stdout)),
                     what="3 processes")
+    assert st["pid"] in pids
     rt.ok("kill", "--all", b.cid, "KILL")
     rt.wait_status(b.cid, "stopped")
     for p in pids:
@@ -137,7 +143,7 @@ def test_delete_running_needs_force(rt):
 
 def test_delete_created_container(rt):
     b = rt.bundle(["true"])
-    st = rt.create(b)
+    rt.create(b)
     pid = rt.state(b.cid)["pid"]
     rt.ok("delete", "--force", b.cid)
     wait_for(lambda: not pid_alive(pid), what="init gone")
@@ -215,7 +221,7 @@ def test_pid_file(rt, verb):
 def test_run_detach(rt):
     b = rt.bundle(["sh", "-c", "echo hello-detached; sleep 100"])
     t0 = time.monotonic()
-    r = rt.create(b, verb="run")
+    rt.create(b, verb="run")
     assert time.monotonic() - t0 < 20
     assert rt.state(b.cid)["status"] == "running"
     wait_for(lambda: "hello-detached" in read(b.out), what="output")

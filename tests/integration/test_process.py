@@ -1,10 +1,6 @@
 """The container process: rlimits, user and groups, cwd, env, umask, exit codes, stdio, console
 socket, preserved fds."""
-import array
-import os
-import socket
 import subprocess
-import threading
 
 import pytest
 
