@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import CGROUP_V2, host_mount, mount_at, mountinfo_entries, read, xfail_on_runc
+from conftest import CGROUP_V2, host_mount, mount_at, mountinfo_entries, read
 
 
 def inside(rt, b, script):
@@ -183,19 +183,14 @@ def test_bind_propagation_from_host(rt, prop, seen):
         assert [o for o in opt if o.startswith("shared:")], opt
 
 
-@pytest.mark.parametrize("prop,seen", [
-    ("rslave", True),
-    pytest.param("rprivate", False, marks=xfail_on_runc(
-        "1.1.5 does not honour rootfsPropagation rprivate here: the container's / still shows "
-        "master:N and a mount the host makes under the rootfs propagates in")),
-])
+@pytest.mark.parametrize("prop,seen", [("rslave", True), ("rprivate", False), ("private", False)])
 def test_rootfs_propagation(rt, prop, seen):
-    """rootfsPropagation: with a bundle on a shared host mount, a mount the host makes inside the
+    """linux.rootfsPropagation: with a bundle on a shared host mount, a mount the host makes inside the
     rootfs after start appears in the container only when the root is a slave."""
     shared = _shared_dir(rt, "sharedroot")
     b = rt.bundle(["sh", "-c", _wait_then("test -e /mnt/late/f && echo seen; cat /proc/self/mountinfo")],
                   parent=shared)
-    b.config["rootfsPropagation"] = prop
+    b.linux["rootfsPropagation"] = prop
     rt.create(b)
     rt.ok("start", b.cid)
     host_mount(rt, os.path.join(b.rootfs, "mnt", "late"), "-t", "tmpfs", "tmpfs")
@@ -205,7 +200,7 @@ def test_rootfs_propagation(rt, prop, seen):
     out = open(b.out).read()
     assert ("seen" in out.splitlines()) == seen, out
     opt = mount_at(out, "/")["optional"]
-    if prop == "rprivate":
+    if prop in ("rprivate", "private"):
         assert not [o for o in opt if o.startswith(("master:", "shared:"))], opt
     else:
         assert [o for o in opt if o.startswith("master:")], opt
