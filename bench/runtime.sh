@@ -164,6 +164,10 @@ base["root"] = {"path": rootfs, "readonly": True}
 base["linux"].pop("seccomp", None)
 base["linux"]["namespaces"] = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]
 base["linux"]["cgroupsPath"] = "/%s/c" % CG_PARENT
+# runc 1.1's spec lists ambient capabilities that are not inheritable; the kernel cannot raise
+# those, runc and crun skip them quietly, moat-runtime refuses the config. They mean nothing for
+# a root /bin/true, so the common config has none.
+base["process"].get("capabilities", {}).pop("ambient", None)
 
 bundles = {}
 if not seccomp:

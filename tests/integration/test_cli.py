@@ -2,6 +2,7 @@
 errors. Callers (containerd's go-runc, podman, dockerd) depend on these shapes."""
 import json
 import os
+import shutil
 
 import pytest
 
@@ -113,3 +114,25 @@ def test_cgroup_manager_disabled(rt):
     r = run([rt.binary, "--root", rt.root, "--cgroup-manager", "disabled", "run", "--bundle", b.path, b.cid])
     assert r.returncode == 0, r.stderr
     assert b.cid not in r.stdout
+
+
+@pytest.mark.skipif(not shutil.which("runc"), reason="runc not installed")
+def test_runs_the_config_of_runc_spec(rt):
+    """Tools hand runtimes configs made by `runc spec` (or from it). Such a config runs unchanged,
+    apart from args, terminal and an absolute root path. Note: runc 1.1's spec lists ambient
+    capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE) that are not in an inheritable
+    set; the kernel cannot raise them, and runc and crun skip them without an error."""
+    b = rt.bundle(["sh", "-c", "echo ran"])
+    d = rt.tmp / "runc-spec"
+    d.mkdir()
+    r = run([shutil.which("runc"), "spec", "--bundle", str(d)])
+    assert r.returncode == 0, r.stderr
+    c = json.loads((d / "config.json").read_text())
+    c["process"]["args"] = ["sh", "-c", "echo ran"]
+    c["process"]["terminal"] = False
+    c["root"]["path"] = b.rootfs
+    c["linux"]["cgroupsPath"] = b.config["linux"]["cgroupsPath"]
+    b.config = c
+    r = rt.run_container(b)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ran\n"
