@@ -184,3 +184,17 @@ def test_memory_limit_seen_inside(rt):
     r = rt.run_container(b)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout) == 40 * MiB
+
+
+def test_default_devices_usable_under_deny_all_rule(rt):
+    """`runc spec` has only a deny-all device rule: the runtime itself allows (and creates) the
+    default devices /dev/null, zero, full, random, urandom, tty, ptmx, as runc and crun do.
+    Other devices stay denied."""
+    b = rt.bundle(["sh", "-c", "echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c"
+                               " && head -c 4 /dev/random | wc -c && ls /dev/full /dev/tty /dev/ptmx >/dev/null && echo ok;"
+                               " mknod /tmp/sda b 8 0 2>/dev/null && head -c 1 /tmp/sda >/dev/null 2>&1 && echo disk-readable; true"])
+    b.linux.setdefault("resources", {})["devices"] = [{"allow": False, "access": "rwm"}]
+    b.linux.pop("devices", None)
+    r = rt.run_container(b)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4", "4", "4", "ok"], r.stdout
