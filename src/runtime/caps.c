@@ -2,6 +2,7 @@
  * with the raw capset/prctl syscalls (no libcap: one less dependency, and nothing to load at
  * start). A name the running kernel does not know is refused rather than silently dropped. */
 #include "caps.h"
+#include "util/log.h"
 
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -191,12 +192,16 @@ int moat_caps_parse(json_t *caps, struct moat_caps *out, struct moat_error *err)
         if (bad)
                 return moat_error_set(err, 0, "process.capabilities.effective: %s is not in the permitted set",
                                       first_cap_name(bad));
+        /* The kernel only raises an ambient capability that is permitted and inheritable. runc
+         * and crun drop the others without a word, and configs from `runc spec` list them, so we
+         * drop them too, but say so. */
         bad = out->ambient & ~(out->permitted & out->inheritable);
-        if (bad)
-                return moat_error_set(err, 0,
-                                      "process.capabilities.ambient: %s must also be in the permitted and "
-                                      "inheritable sets",
-                                      first_cap_name(bad));
+        if (bad) {
+                moat_warn("process.capabilities.ambient: %s (and any other not in both the permitted and "
+                          "inheritable sets) cannot be raised; ignored, as runc does",
+                          first_cap_name(bad));
+                out->ambient &= ~bad;
+        }
         out->set = true;
         return 0;
 }

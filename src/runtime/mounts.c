@@ -489,6 +489,40 @@ static int setup_devices(int rootfd, const struct moat_spec *spec, struct moat_e
         return 0;
 }
 
+/* The mount point holding `path` (longest mountinfo match on a component boundary). */
+static char *mountpoint_of(const char *path)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return NULL;
+        char *best = NULL, *line = NULL;
+        size_t cap = 0, best_len = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char mp[4096];
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+                        continue;
+                /* mountinfo escapes space, tab, newline and backslash as \ooo */
+                char *w = mp;
+                for (char *r = mp; *r; r++) {
+                        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
+                                *w++ = (char) ((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                                r += 3;
+                        } else
+                                *w++ = *r;
+                }
+                *w = '\0';
+                size_t l = strlen(mp);
+                bool prefix = streq(mp, "/") || (strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0'));
+                if (prefix && (l >= best_len || !best)) {
+                        free(best);
+                        best = xstrdup(mp);
+                        best_len = l;
+                }
+        }
+        free(line);
+        return best;
+}
+
 int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
                              struct moat_error *err)
 {
@@ -496,6 +530,14 @@ int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(
         /* nothing we mount may propagate back to the host */
         if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
                 return moat_error_set(err, errno, "make / %s", (prop & MS_PRIVATE) ? "private" : "slave");
+        /* pivot_root refuses a new root whose parent mount is shared; a recursive slave or
+         * private / already rules that out, other propagations need the parent made private */
+        unsigned long kind = prop & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE);
+        if (!(prop & MS_REC) || !(kind == MS_SLAVE || kind == MS_PRIVATE)) {
+                _cleanup_free_ char *parent = mountpoint_of(spec->root_path);
+                if (parent && mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+                        return moat_error_set(err, errno, "make %s (the rootfs's mount) private", parent);
+        }
         if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return moat_error_set(err, errno, "bind the rootfs %s onto itself", spec->root_path);
         _cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

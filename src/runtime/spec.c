@@ -766,6 +766,32 @@ static int parse_time_offset(json_t *obj, const char *clock, const char *field, 
         return 0;
 }
 
+/* With any device rules in the config, the nodes the runtime itself makes (and linux.devices)
+ * stay usable: runc and crun allow them implicitly after the config's rules. */
+static void add_implicit_device_rules(struct moat_spec *s)
+{
+        struct moat_cgroup_resources *r = &s->resources;
+        if (!r->n_devices)
+                return;
+        static const int defaults[][2] = { { 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 },
+                                           { 5, 0 }, { 5, 1 }, { 5, 2 }, { 136, -1 } };
+        size_t extra = ARRAY_SIZE(defaults) + s->n_devices;
+        r->devices = xrealloc(r->devices, (r->n_devices + extra) * sizeof *r->devices);
+        for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+                r->devices[r->n_devices++] = (struct moat_cgroup_device_rule){
+                        .allow = true, .type = 'c', .major = defaults[i][0], .minor = defaults[i][1], .access = "rwm"
+                };
+        for (size_t i = 0; i < s->n_devices; i++) {
+                const struct moat_device *d = &s->devices[i];
+                if (d->type == 'p')
+                        continue;
+                r->devices[r->n_devices++] = (struct moat_cgroup_device_rule){
+                        .allow = true, .type = d->type == 'b' ? 'b' : 'c', .major = d->major, .minor = d->minor,
+                        .access = "rwm"
+                };
+        }
+}
+
 static int parse_linux(json_t *lx, struct moat_spec *s, struct moat_error *err)
 {
         if (!lx || json_is_null(lx))
@@ -848,6 +874,7 @@ static int parse_linux(json_t *lx, struct moat_spec *s, struct moat_error *err)
                 s->resources_json = NULL;
         if (moat_cgroup_resources_parse(s->resources_json, &s->resources, err) < 0)
                 return -EINVAL;
+        add_implicit_device_rules(s);
         if (get_str(lx, "rootfsPropagation", "linux.rootfsPropagation", false, &str, err) < 0)
                 return -EINVAL;
         if (str && parse_propagation(str, &s->rootfs_propagation) < 0)
