@@ -584,6 +584,31 @@ static int parse_mount(json_t *m, const char *field, struct moat_mount *out, str
 
 /* ---- hooks, devices, sysctl ---- */
 
+/* The runtime makes linux.devices nodes after the container joined its cgroup, and Moat has no
+ * blanket mknod rule: allow mknod (only) of exactly those nodes, last so no rule overrides it.
+ * Reading and writing them still needs an allow rule of the config. Without a device list the
+ * cgroup is not restricted and there is nothing to add. */
+static void allow_mknod_of_devices(struct moat_spec *s)
+{
+        struct moat_cgroup_resources *res = &s->resources;
+        if (!res->n_devices)
+                return;
+        size_t add = 0;
+        for (size_t i = 0; i < s->n_devices; i++)
+                add += s->devices[i].type != 'p';
+        if (!add)
+                return;
+        res->devices = xrealloc(res->devices, (res->n_devices + add) * sizeof *res->devices);
+        for (size_t i = 0; i < s->n_devices; i++) {
+                const struct moat_device *d = &s->devices[i];
+                if (d->type == 'p')
+                        continue;
+                res->devices[res->n_devices++] = (struct moat_cgroup_device_rule){
+                        .allow = true, .type = d->type == 'b' ? 'b' : 'c', .major = d->major, .minor = d->minor,
+                        .access = "m" };
+        }
+}
+
 static int parse_hooks(json_t *hooks, struct moat_spec *s, struct moat_error *err)
 {
         if (!hooks || json_is_null(hooks))
@@ -848,6 +873,7 @@ static int parse_linux(json_t *lx, struct moat_spec *s, struct moat_error *err)
                 s->resources_json = NULL;
         if (moat_cgroup_resources_parse(s->resources_json, &s->resources, err) < 0)
                 return -EINVAL;
+        allow_mknod_of_devices(s);
         if (get_str(lx, "rootfsPropagation", "linux.rootfsPropagation", false, &str, err) < 0)
                 return -EINVAL;
         if (str && parse_propagation(str, &s->rootfs_propagation) < 0)
