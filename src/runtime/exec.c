@@ -239,7 +239,8 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                         setsid();
                 struct moat_finalize f = { .proc = &proc, .seccomp = have_prog ? &prog : NULL,
                                            .preserve_fds = o->preserve_fds,
-                                           .in_userns = spec.ns[MOAT_NS_USER].present, .err_fd = sp[1] };
+                                           .in_userns = spec.ns[MOAT_NS_USER].present, .err_fd = sp[1],
+                                           .annotations = spec.annotations };
                 moat_process_exec(&f, &e);
 child_fail:
                 moat_sync_send(sp[1], SYNC_ERROR, e.msg, strlen(e.msg), -1);

@@ -87,6 +87,7 @@ struct moat_finalize {
         int preserve_fds;
         bool in_userns;
         int err_fd; /* where to report an exec failure (write the message); -1 none */
+        json_t *annotations; /* the config's: org.moat.landlock.* (landlock.c) */
 };
 /* Only returns on failure. */
 int moat_process_exec(const struct moat_finalize *f, struct moat_error *err);

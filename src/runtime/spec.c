@@ -1,6 +1,7 @@
 /* spec: parse and validate an OCI runtime-spec config for Linux. Strings are borrowed from the
  * JSON document (kept alive in spec->json); arrays are ours. Every error names its field. */
 #include "spec.h"
+#include "runtime/landlock.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -1022,6 +1023,8 @@ int moat_spec_parse(json_t *doc, const char *bundle, struct moat_spec *s, struct
                         goto fail;
                 }
                 s->annotations = ann;
+                if (moat_landlock_check(ann, err) < 0)
+                        goto fail;
         }
         if (parse_linux(json_object_get(doc, "linux"), s, err) < 0)
                 goto fail;
