@@ -1,5 +1,6 @@
 """Escape-class defences (issue 3, item 7): each test tries the attack and checks the host is
 untouched. Each was also run with its defence patched out and failed then (see the commits)."""
+import json
 import os
 import shutil
 import stat
@@ -301,3 +302,41 @@ def test_masked_path_symlinks(rt, tmp_path):
     assert hostfile.read_text() == "precious\n"
     assert os.listdir(hostdir) == ["HOST-MARKER"]
     assert str(hostdir) not in r.stdout and str(hostfile) not in r.stdout
+
+
+def test_create_joining_pidns_cannot_overwrite_runtime_binary(tmp_path):
+    """The same attack when a second container joins the first one's pid namespace by path:
+    create/run re-execute from the sealed copy too (moat_runtime_bundle_joins_pidns)."""
+    binary = str(tmp_path / "bin" / "moat-runtime")
+    os.makedirs(os.path.dirname(binary))
+    shutil.copy2(RUNTIME, binary)
+    before = sha256(binary)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    bind = {"destination": "/shared", "type": "bind", "source": str(shared), "options": ["rbind", "rw"]}
+    r = Runtime(str(tmp_path), binary=binary)
+    try:
+        a = r.bundle("a")
+        a.config["mounts"].append(bind)
+        a.args("sh", "-c", ATTACKER.replace("/dev/shm", "/shared"))
+        cid_a = r.create(a)
+        assert r.cmd("start", cid_a).returncode == 0
+        pid_a = json.loads(r.cmd("state", cid_a).stdout)["pid"]
+        time.sleep(0.3)
+        b = r.bundle("b")
+        add_libs(b.rootfs, binary)
+        b.config["mounts"].append(bind)
+        for ns in b.config["linux"]["namespaces"]:
+            if ns["type"] == "pid":
+                ns["path"] = "/proc/%d/ns/pid" % pid_a
+        b.args("/proc/self/exe", "--log", "/shared/f", "list")
+        r.run(b, timeout=30)
+        time.sleep(3.5)
+        log = (shared / "log").read_text() if (shared / "log").exists() else ""
+        assert "opened" in log, log
+        assert "WROTE" not in log, log
+        assert "/memfd:moat-runtime" in log, log
+        assert sha256(binary) == before, "the runtime binary was overwritten from the container"
+    finally:
+        r.cleanup()
+    assert sha256(binary) == before
