@@ -119,3 +119,17 @@ def test_spec_rootless_runs(rt, tmp_path):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["0", str(os.getuid()), "1"] and lines[1] == "0", r.stdout
+
+
+def test_devices_in_userns_are_checked_host_nodes(rt, walkable):
+    """mknod is not allowed in a user namespace: the host's node is bound, after checking it is
+    the device the config names."""
+    b = userns_bundle(rt, walkable)
+    b.args("sh", "-c", "stat -c '%t:%T' /dev/null /dev/zero; echo x > /dev/null && echo WROTE")
+    r = rt.run(b)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1:3", "1:5", "WROTE"], r.stdout
+    b.config["linux"]["devices"] = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 5}]
+    b.args("true")
+    r = rt.run(b)
+    assert r.returncode != 0 and "/dev/null" in r.stderr and "1:5" in r.stderr, r.stderr
