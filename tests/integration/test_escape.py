@@ -66,8 +66,10 @@ def test_exec_cannot_overwrite_runtime_binary(tmp_path):
         # what the container saw was the sealed copy, not a host path
         assert "/memfd:moat-runtime" in log, log
     finally:
-        r.cleanup()
+        r.binary = RUNTIME  # the copy may be damaged if the attack worked: clean up with the build's
+        leaked = r.cleanup()
     assert sha256(binary) == before
+    assert not leaked, leaked
 
 
 def test_exec_still_works_from_sealed_copy(rt):
@@ -338,5 +340,7 @@ def test_create_joining_pidns_cannot_overwrite_runtime_binary(tmp_path):
         assert "/memfd:moat-runtime" in log, log
         assert sha256(binary) == before, "the runtime binary was overwritten from the container"
     finally:
-        r.cleanup()
+        r.binary = RUNTIME  # the copy may be damaged if the attack worked: clean up with the build's
+        leaked = r.cleanup()
     assert sha256(binary) == before
+    assert not leaked, leaked
