@@ -2,6 +2,7 @@
  * reading statistics back. Every request is checked against what the host offers before the first
  * write, so a refused update changes nothing. */
 #include "cgroup_internal.h"
+#include "cgroup_bpf.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -427,9 +428,10 @@ int cg_v2_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res,
                 if ((r = cg_write(cg, h, file, NUM(a, "%" PRIu64, res->hugepages[i].limit), err)) < 0)
                         return r;
         }
-        /* TODO(devices-bpf): v2 has no devices controller; res->devices will be enforced by the eBPF
-         * device filter (BPF_CGROUP_DEVICE attached to cg_v2(cg)->dfd), written separately. Until then
-         * the rules are accepted here and enforced by that program's owner. */
+        /* v2 has no devices controller: the list becomes an eBPF device program (cgroup_bpf.c) */
+        if (res->n_devices && !cg->fake && (r = moat_cgroup_bpf_devices_apply(h->dfd, res->devices, res->n_devices,
+                                                                                 err)) < 0)
+                return moat_error_wrap(err, "linux.resources.devices on cgroup v2");
         /* unified last, so raw values override the converted ones above (as runc does) */
         for (size_t i = 0; i < res->n_unified; i++) {
                 r = cg_write_opt(cg, h, res->unified_keys[i], res->unified_values[i], err);

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -184,6 +185,14 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                 char go;
                 if (read(sp[1], &go, 1) != 1)
                         _exit(1);
+                /* Defence in depth for CVE-2019-5736: until execve, container processes may not
+                 * open our /proc/<pid>/ files (exe, mem, fds). execve makes the user's program
+                 * dumpable again unless its credentials change (then fs.suid_dumpable decides);
+                 * by then /proc/<pid>/exe is the program, not the runtime. */
+                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                        moat_error_set(&e, errno, "prctl(PR_SET_DUMPABLE, 0)");
+                        goto child_fail;
+                }
                 int joinflags = nsflags & ~CLONE_NEWPID;
                 if (joinflags && setns(pidfd, joinflags) < 0) {
                         moat_error_set(&e, errno, "join the container's namespaces");
@@ -209,7 +218,8 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                         setsid();
                 struct moat_finalize f = { .proc = &proc, .seccomp = have_prog ? &prog : NULL,
                                            .preserve_fds = o->preserve_fds,
-                                           .in_userns = spec.ns[MOAT_NS_USER].present, .err_fd = sp[1] };
+                                           .in_userns = spec.ns[MOAT_NS_USER].present, .err_fd = sp[1],
+                                           .annotations = spec.annotations };
                 moat_process_exec(&f, &e);
 child_fail:
                 moat_sync_send(sp[1], SYNC_ERROR, e.msg, strlen(e.msg), -1);

@@ -235,6 +235,7 @@ void moat_init_main(struct moat_init_ctx *ctx)
                 .preserve_fds = ctx->preserve_fds,
                 .in_userns = spec->ns[MOAT_NS_USER].present,
                 .err_fd = start_fd,
+                .annotations = spec->annotations,
         };
         (void) new_userns;
         moat_process_exec(&f, &err);

@@ -89,6 +89,11 @@ int moat_mounts_finish(const struct moat_spec *spec, int devnull_fd, struct moat
 /* Open `path` inside the directory rootfd without leaving it, creating missing directories
  * (and the last component as a file when want_file). Returns an O_PATH fd. */
 int moat_open_in_root(int rootfd, const char *path, bool create, bool want_file, struct moat_error *err);
+/* Parent side, before clone, for a new user namespace: make each idmapped bind's tree on the host
+ * (the child cannot) and record its fd in the mount; release closes them once the child has its
+ * copies. */
+int moat_mounts_prepare_idmapped(const struct moat_spec *spec, struct moat_error *err);
+void moat_mounts_release_idmapped(const struct moat_spec *spec);
 
 /* ---- the last steps before exec, shared by init and exec (process.c) ---- */
 struct moat_finalize {
@@ -97,6 +102,7 @@ struct moat_finalize {
         int preserve_fds;
         bool in_userns;
         int err_fd; /* SEQPACKET to the runtime: exec errors and the seccomp listener go there */
+        json_t *annotations; /* the config's: org.moat.landlock.* (landlock.c) */
 };
 /* Only returns on failure. */
 int moat_process_exec(const struct moat_finalize *f, struct moat_error *err);

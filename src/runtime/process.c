@@ -2,6 +2,7 @@
  * rlimits, the terminal, working directory, credentials, capabilities, no_new_privs, seccomp,
  * closing every fd the container must not see, and the exec itself. */
 #include "internal.h"
+#include "runtime/landlock.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -158,7 +159,10 @@ int moat_process_exec(const struct moat_finalize *f, struct moat_error *err)
                 return moat_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
         if ((r = moat_caps_drop_bounding(&p->caps, err)) < 0)
                 return r;
-        /* Without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN. */
+        /* Landlock, then seccomp, as the last restrictions. Without no_new_privs both must go in
+         * while we still hold CAP_SYS_ADMIN. */
+        if (!p->no_new_privileges && (r = moat_landlock_apply(f->annotations, err)) < 0)
+                return r;
         if (f->seccomp && !p->no_new_privileges && (r = load_seccomp(f, err)) < 0)
                 return r;
         if (setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0 && !(errno == EPERM && f->in_userns))
@@ -179,6 +183,8 @@ int moat_process_exec(const struct moat_finalize *f, struct moat_error *err)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
         for (int fd = 3; fd < (int) first; fd++)
                 fcntl(fd, F_SETFD, 0);
+        if (p->no_new_privileges && (r = moat_landlock_apply(f->annotations, err)) < 0)
+                return r;
         if (f->seccomp && p->no_new_privileges && (r = load_seccomp(f, err)) < 0)
                 return r;
         char *empty[] = { NULL };

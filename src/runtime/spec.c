@@ -1,6 +1,7 @@
 /* spec: parse and validate an OCI runtime-spec config for Linux. Strings are borrowed from the
  * JSON document (kept alive in spec->json); arrays are ours. Every error names its field. */
 #include "spec.h"
+#include "runtime/landlock.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -766,8 +767,10 @@ static int parse_time_offset(json_t *obj, const char *clock, const char *field, 
         return 0;
 }
 
-/* With any device rules in the config, the nodes the runtime itself makes (and linux.devices)
- * stay usable: runc and crun allow them implicitly after the config's rules. */
+/* With any device rules in the config, the nodes the runtime itself makes stay usable (runc and
+ * crun allow them after the config's rules), and the nodes of linux.devices may be created
+ * (mknod only: reading or writing one still needs a rule of the config's own; there is no
+ * blanket mknod rule). */
 static void add_implicit_device_rules(struct moat_spec *s)
 {
         struct moat_cgroup_resources *r = &s->resources;
@@ -787,7 +790,7 @@ static void add_implicit_device_rules(struct moat_spec *s)
                         continue;
                 r->devices[r->n_devices++] = (struct moat_cgroup_device_rule){
                         .allow = true, .type = d->type == 'b' ? 'b' : 'c', .major = d->major, .minor = d->minor,
-                        .access = "rwm"
+                        .access = "m"
                 };
         }
 }
@@ -1023,6 +1026,8 @@ int moat_spec_parse(json_t *doc, const char *bundle, struct moat_spec *s, struct
                         goto fail;
                 }
                 s->annotations = ann;
+                if (moat_landlock_check(ann, err) < 0)
+                        goto fail;
         }
         if (parse_linux(json_object_get(doc, "linux"), s, err) < 0)
                 goto fail;

@@ -19,6 +19,11 @@ step "unit: test_cgroup (fake cgroupfs)"
 step "kernel: test_cgroup_real against /sys/fs/cgroup (must not skip here)"
 MOAT_CGROUP_REQUIRE_REAL=1 "$build/tests/unit/test_cgroup_real" || fail=1
 
+if [[ -x $build/tests/unit/test_cgroup_bpf ]]; then
+	step "kernel: test_cgroup_bpf (the v2 device filter on the real cgroup2 root)"
+	"$build/tests/unit/test_cgroup_bpf" || fail=1
+fi
+
 if [[ -d tests/integration ]]; then
 	step "integration: pytest -m v2 tests/integration"
 	if ! "$py" -c "import pytest" 2>/dev/null; then

@@ -10,7 +10,12 @@
 struct cli {
         struct moat_runtime rt;
         const char *prog;
+        int argc;    /* the whole command line, for re-executing from the sealed copy */
+        char **argv;
 };
+/* Re-execute from a sealed copy of the runtime (runtime/sealed.h); returns only when already
+ * sealed (0) or on failure (the exit code, error printed). */
+int cli_ensure_sealed(struct cli *c);
 
 /* Report an error the way runc callers expect: to stderr and, with --log, to the log. Returns 1. */
 int cli_fail(const struct moat_error *err);

@@ -1,5 +1,6 @@
 /* Helpers shared by the moat-runtime subcommands: error reporting, ids, signals, JSON input. */
 #include "cli.h"
+#include "runtime/sealed.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -91,5 +92,14 @@ int cli_read_json(const char *path, json_t **out, struct moat_error *err)
         if (!*out)
                 return moat_error_set(err, 0, "%s: invalid JSON at line %d column %d: %s", path, jerr.line,
                                       jerr.column, jerr.text);
+        return 0;
+}
+
+int cli_ensure_sealed(struct cli *c)
+{
+        struct moat_error err;
+        moat_error_clear(&err);
+        if (moat_runtime_ensure_sealed(c->argc, c->argv, &err) < 0)
+                return cli_fail(&err);
         return 0;
 }

@@ -56,7 +56,7 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-        struct cli c = { .rt = { .root = MOAT_RUNTIME_DEFAULT_ROOT }, .prog = "moat-runtime" };
+        struct cli c = { .rt = { .root = MOAT_RUNTIME_DEFAULT_ROOT }, .prog = "moat-runtime", .argc = argc, .argv = argv };
         const char *log_path = NULL, *log_format = "text";
         bool debug = false;
         enum { O_ROOT = 256, O_LOG, O_LOGFMT, O_DEBUG, O_SYSTEMD, O_CGMGR, O_ROOTLESS, O_CRIU };
@@ -129,6 +129,13 @@ int main(int argc, char **argv)
                         /* the subcommand sees argv[0] = its own name; optind = 0 resets getopt */
                         int sub = optind;
                         optind = 0;
+                        /* exec puts a process into a container whose processes already run: they
+                         * must not find the runtime on disk through /proc/<pid>/exe */
+                        if (commands[i].fn == cmd_exec) {
+                                int rc = cli_ensure_sealed(&c);
+                                if (rc)
+                                        return rc;
+                        }
                         return commands[i].fn(&c, argc - sub, argv + sub);
                 }
         if (streq(cmd, "help")) {

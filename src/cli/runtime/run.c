@@ -1,6 +1,7 @@
 /* moat-runtime run [options] ID: create and start; in the foreground unless --detach, with the
  * container's exit status as ours. */
 #include "create_run.h"
+#include "runtime/sealed.h"
 
 int cmd_run(struct cli *c, int argc, char **argv)
 {
@@ -9,6 +10,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         int r = cli_parse_create_opts("run", true, argc, argv, &o, &bundle);
         if (r != 0)
                 return r < 0 ? 0 : r;
+        /* joining a pid namespace by path makes us visible to its processes, as exec is */
+        if (moat_runtime_bundle_joins_pidns(bundle) && (r = cli_ensure_sealed(c)) != 0)
+                return r;
         struct moat_error err;
         moat_error_clear(&err);
         int status = 0;
