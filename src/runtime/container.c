@@ -2,6 +2,7 @@
  * id maps, cgroup, hooks, state), start, run in the foreground, kill, delete, pause, resume,
  * update, ps and list. */
 #include "internal.h"
+#include "runtime/sealed.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -191,6 +192,15 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         struct stat st;
         if (stat(spec->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
                 return moat_error_set(err, errno ? errno : ENOTDIR, "root.path: %s", spec->root_path);
+        /* Joining a pid namespace by path puts our child where the container's processes can see
+         * it before it execs: run from a sealed copy first (nothing exists yet to undo). */
+        if (spec->ns[MOAT_NS_PID].present && spec->ns[MOAT_NS_PID].path && !moat_runtime_is_sealed()) {
+                if (!o->reexec_argv)
+                        return moat_error_set(err, ENOTSUP, "joining a pid namespace by path needs the runtime to "
+                                                            "re-execute from a sealed copy of itself");
+                if ((r = moat_runtime_ensure_sealed(o->reexec_argc, o->reexec_argv, err)) < 0)
+                        return r;
+        }
 
         struct moat_seccomp_program prog = { 0 };
         bool have_prog = false;

@@ -31,6 +31,10 @@ struct moat_create_opts {
         /* run only */
         bool detach;
         bool keep;
+        /* The caller's argv: a config that joins a pid namespace by path makes the runtime
+         * re-execute from a sealed copy of itself with it (sealed.h). NULL: refuse such a config. */
+        int reexec_argc;
+        char **reexec_argv;
 };
 
 /* Valid ids: 1..1024 chars of [A-Za-z0-9_+.-], not starting with '.' or '-'. */

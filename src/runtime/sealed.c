@@ -82,25 +82,3 @@ int moat_runtime_ensure_sealed(int argc, char **argv, struct moat_error *err)
         syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
         return moat_error_set(err, errno, "re-execute from the sealed runtime copy");
 }
-
-bool moat_runtime_bundle_joins_pidns(const char *bundle)
-{
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/config.json", bundle ? bundle : ".") >= (int) sizeof path)
-                return false;
-        json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-        if (!root)
-                return false;
-        bool joins = false;
-        json_t *nss = json_object_get(json_object_get(root, "linux"), "namespaces");
-        size_t i;
-        json_t *ns;
-        json_array_foreach(nss, i, ns) {
-                const char *type = json_string_value(json_object_get(ns, "type"));
-                const char *p = json_string_value(json_object_get(ns, "path"));
-                if (type && strcmp(type, "pid") == 0 && p && *p)
-                        joins = true;
-        }
-        json_decref(root);
-        return joins;
-}

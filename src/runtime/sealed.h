@@ -14,8 +14,5 @@
 int moat_runtime_ensure_sealed(int argc, char **argv, struct moat_error *err);
 /* True when /proc/self/exe is a sealed memfd (what ensure_sealed checks). */
 bool moat_runtime_is_sealed(void);
-/* Cheap check for create/run: does BUNDLE/config.json join an existing pid namespace by path?
- * Errors (no config, bad JSON) answer false: create reports them properly itself. */
-bool moat_runtime_bundle_joins_pidns(const char *bundle);
 
 #endif

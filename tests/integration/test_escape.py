@@ -308,7 +308,7 @@ def test_masked_path_symlinks(rt, tmp_path):
 
 def test_create_joining_pidns_cannot_overwrite_runtime_binary(tmp_path):
     """The same attack when a second container joins the first one's pid namespace by path:
-    create/run re-execute from the sealed copy too (moat_runtime_bundle_joins_pidns)."""
+    create/run re-execute from the sealed copy too (decided in do_create after the config is parsed)."""
     binary = str(tmp_path / "bin" / "moat-runtime")
     os.makedirs(os.path.dirname(binary))
     shutil.copy2(RUNTIME, binary)

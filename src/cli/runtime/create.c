@@ -1,6 +1,5 @@
 /* moat-runtime create [options] ID: set the container up and leave it waiting for start. */
 #include "create_run.h"
-#include "runtime/sealed.h"
 
 #include <limits.h>
 
@@ -85,9 +84,10 @@ int cmd_create(struct cli *c, int argc, char **argv)
         int r = cli_parse_create_opts("create", false, argc, argv, &o, &bundle);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        /* joining a pid namespace by path makes us visible to its processes, as exec is */
-        if (moat_runtime_bundle_joins_pidns(bundle) && (r = cli_ensure_sealed(c)) != 0)
-                return r;
+        /* joining a pid namespace by path makes us visible to its processes, as exec is: the
+         * library re-executes sealed then (it knows after its one parse of the config) */
+        o.reexec_argc = c->argc;
+        o.reexec_argv = c->argv;
         struct moat_error err;
         moat_error_clear(&err);
         if (moat_runtime_create(&c->rt, &o, &err) < 0)

@@ -1,7 +1,6 @@
 /* moat-runtime run [options] ID: create and start; in the foreground unless --detach, with the
  * container's exit status as ours. */
 #include "create_run.h"
-#include "runtime/sealed.h"
 
 int cmd_run(struct cli *c, int argc, char **argv)
 {
@@ -10,9 +9,10 @@ int cmd_run(struct cli *c, int argc, char **argv)
         int r = cli_parse_create_opts("run", true, argc, argv, &o, &bundle);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        /* joining a pid namespace by path makes us visible to its processes, as exec is */
-        if (moat_runtime_bundle_joins_pidns(bundle) && (r = cli_ensure_sealed(c)) != 0)
-                return r;
+        /* joining a pid namespace by path makes us visible to its processes, as exec is: the
+         * library re-executes sealed then (it knows after its one parse of the config) */
+        o.reexec_argc = c->argc;
+        o.reexec_argv = c->argv;
         struct moat_error err;
         moat_error_clear(&err);
         int status = 0;
