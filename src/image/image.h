@@ -85,11 +85,16 @@ struct moat_image_info {
         size_t n_layers;
 };
 void moat_image_info_free(struct moat_image_info *v, size_t n);
+/* Free the fields of one info (not the struct itself). */
+void moat_image_info_clear(struct moat_image_info *v);
 int moat_image_list(struct moat_image_store *s, struct moat_image_info **out, size_t *n, struct moat_error *err);
 /* name, full reference, full id or unique id prefix (at least 4 hex) -> image id */
 int moat_image_resolve(struct moat_image_store *s, const char *name_or_id, char out_id[MOAT_DIGEST_LEN + 1],
                        struct moat_error *err);
 int moat_image_get(struct moat_image_store *s, const char *id, struct moat_image_info *out, struct moat_error *err);
+/* The parsed config of an image. */
+int moat_image_config_get(struct moat_image_store *s, const char *name_or_id, struct moat_image_config *c,
+                          struct moat_error *err);
 /* Docker-style inspect document (malloc'd JSON text). */
 int moat_image_inspect(struct moat_image_store *s, const char *name_or_id, char **json, struct moat_error *err);
 int moat_image_tag(struct moat_image_store *s, const char *src, const char *target, struct moat_error *err);
@@ -122,5 +127,34 @@ int moat_image_import(struct moat_image_store *s, int fd, const char *name, char
                       struct moat_error *err);
 /* Load the built-in busybox image if name refers to it and it is absent. 0 when nothing to do. */
 int moat_image_ensure_builtin(struct moat_image_store *s, const char *name, struct moat_error *err);
+
+/* --- registries ------------------------------------------------------------------------------- */
+enum moat_progress_state { MOAT_PROGRESS_WAIT, MOAT_PROGRESS_RUN, MOAT_PROGRESS_EXISTS, MOAT_PROGRESS_DONE,
+                           MOAT_PROGRESS_UNPACK, MOAT_PROGRESS_RETRY };
+typedef void (*moat_progress_fn)(void *ud, const char *digest, enum moat_progress_state st, uint64_t done,
+                                 uint64_t total);
+
+struct moat_registry_opts {
+        const char *certs_dir;      /* default /etc/moat/certs.d (or $MOAT_CERTS_DIR) */
+        const char *auth_file;      /* Docker-style {"auths":{...}}; default <root>/auth.json */
+        char *const *insecure;      /* hosts[:port] allowed over plain HTTP; NULL-terminated */
+        const char *platform;       /* "os/arch[/variant]", default linux/amd64 */
+        size_t chunk_size;          /* push: 0 = monolithic uploads, else PATCH chunks of this size */
+        int max_parallel;           /* concurrent blob transfers, default 4 */
+        moat_progress_fn progress;
+        void *progress_ud;
+};
+
+/* Pull ref (by tag or digest): manifest (index resolved by platform), config and layers, each
+ * streamed through its digest and size check, layers unpacked; then the image is registered. */
+int moat_image_pull(struct moat_image_store *s, const char *ref, const struct moat_registry_opts *o,
+                    char out_id[MOAT_DIGEST_LEN + 1], struct moat_error *err);
+/* Push a local image to dest (a reference; NULL means the image's own name). */
+int moat_image_push(struct moat_image_store *s, const char *image, const char *dest, const struct moat_registry_opts *o,
+                    struct moat_error *err);
+/* Check credentials against server (host[:port]) and store them in the auth file. */
+int moat_image_login(const char *server, const char *user, const char *password, const struct moat_registry_opts *o,
+                     struct moat_error *err);
+int moat_image_logout(const char *server, const struct moat_registry_opts *o, struct moat_error *err);
 
 #endif

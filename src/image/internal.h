@@ -16,4 +16,7 @@ struct moat_image_store {
 int moat_image_read_manifest(struct moat_image_store *s, const char *digest, struct moat_manifest *m,
                              struct moat_image_config *c, struct moat_error *err);
 
+int moat_image_unpack_layers(struct moat_image_store *s, const struct moat_manifest *m, const struct moat_image_config *c,
+                             const struct moat_registry_opts *o, struct moat_error *err);
+
 #endif

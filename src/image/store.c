@@ -436,17 +436,22 @@ static void col_digest(sqlite3_stmt *st, int i, char out[MOAT_DIGEST_LEN + 1])
         snprintf(out, MOAT_DIGEST_LEN + 1, "%s", t ? (const char *) t : "");
 }
 
+void moat_image_info_clear(struct moat_image_info *v)
+{
+        strv_free(v->names);
+        free(v->created);
+        free(v->os);
+        free(v->arch);
+        free(v->manifest_media_type);
+        memset(v, 0, sizeof *v);
+}
+
 void moat_image_info_free(struct moat_image_info *v, size_t n)
 {
         if (!v)
                 return;
-        for (size_t i = 0; i < n; i++) {
-                strv_free(v[i].names);
-                free(v[i].created);
-                free(v[i].os);
-                free(v[i].arch);
-                free(v[i].manifest_media_type);
-        }
+        for (size_t i = 0; i < n; i++)
+                moat_image_info_clear(&v[i]);
         free(v);
 }
 
@@ -521,8 +526,8 @@ static bool is_hex(const char *s)
         return true;
 }
 
-int moat_image_resolve(struct moat_image_store *s, const char *name_or_id, char out_id[MOAT_DIGEST_LEN + 1],
-                       struct moat_error *err)
+static int resolve_once(struct moat_image_store *s, const char *name_or_id, char out_id[MOAT_DIGEST_LEN + 1],
+                        struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
@@ -571,6 +576,19 @@ int moat_image_resolve(struct moat_image_store *s, const char *name_or_id, char 
                 }
         }
         return moat_error_set(err, ENOENT, "no such image: %s", name_or_id);
+}
+
+int moat_image_resolve(struct moat_image_store *s, const char *name_or_id, char out_id[MOAT_DIGEST_LEN + 1],
+                       struct moat_error *err)
+{
+        int r = resolve_once(s, name_or_id, out_id, err);
+        if (r != -ENOENT)
+                return r;
+        /* busybox is built in: loaded on first use so it works offline */
+        struct moat_error e2;
+        if (moat_image_ensure_builtin(s, name_or_id, &e2) > 0)
+                return resolve_once(s, name_or_id, out_id, err);
+        return r;
 }
 
 int moat_image_layers(struct moat_image_store *s, const char *id, char ***diff_ids, size_t *n, struct moat_error *err)
