@@ -25,6 +25,7 @@ struct conn {
         char *repo;
         char *base;
         char *scope;
+        char *scope2; /* the source repository of a cross-repository mount */
         bool insecure;
         char *authz; /* "Authorization: ..." */
         char *user, *pass;
@@ -83,6 +84,7 @@ static void conn_free(struct conn *c)
         free(c->repo);
         free(c->base);
         free(c->scope);
+        free(c->scope2);
         free(c->authz);
         free(c->user);
         if (c->pass) {
@@ -305,6 +307,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
                 free(r->location);
                 free(r->www_auth);
                 r->ctype = r->digest = r->location = r->www_auth = NULL;
+                const char *sp = memchr(buf, ' ', n);
+                r->status = sp && sp + 4 <= buf + n ? strtol(sp + 1, NULL, 10) : 0;
                 return n;
         }
         if ((v = header_value(buf, n, "Content-Type"))) {
@@ -333,10 +337,8 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
         struct resp *r = ud;
         size_t n = size * nmemb;
         if (r->w) {
-                /* Only a 2xx body is content; error bodies are dropped. */
-                long code = 0;
-                (void) code;
-                if (r->status == 0 || (r->status >= 200 && r->status < 300)) {
+                /* Only a 2xx body is content; error and redirect bodies are dropped. */
+                if (r->status >= 200 && r->status < 300) {
                         if (moat_image_blob_writer_write(r->w, buf, n, &r->werr) < 0) {
                                 r->werr_set = true;
                                 return 0;
@@ -554,6 +556,8 @@ static int fetch_token(struct conn *c, const char *realm, const char *service, c
                 _cleanup_free_ char *q = xasprintf("scope=%s", c->scope);
                 curl_url_set(u, CURLUPART_QUERY, q, CURLU_APPENDQUERY | CURLU_URLENCODE);
         }
+        if (!extra_scope)
+                extra_scope = c->scope2;
         if (extra_scope) {
                 _cleanup_free_ char *q = xasprintf("scope=%s", extra_scope);
                 curl_url_set(u, CURLUPART_QUERY, q, CURLU_APPENDQUERY | CURLU_URLENCODE);
@@ -805,6 +809,7 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                         continue;
                 }
                 rc = moat_image_blob_writer_new(c->s, xs[i].d->digest, xs[i].d->size, &xs[i].w, err);
+                xs[i].r.w = xs[i].w;
                 xs[i].url = xasprintf("%s/v2/%s/blobs/%s", c->base, c->repo, xs[i].d->digest);
                 pending++;
         }
@@ -1179,6 +1184,8 @@ int moat_image_push(struct moat_image_store *s, const char *image, const char *d
         if (rc < 0)
                 goto out;
         from = mount_source(s, id, &ref);
+        if (from)
+                c.scope2 = xasprintf("repository:%s:pull", from);
         for (size_t i = 0; i <= man.n_layers && rc == 0; i++) {
                 const struct moat_descriptor *d = i < man.n_layers ? &man.layers[i] : &man.config;
                 rc = push_blob(&c, d->digest, d->size, from, err);
