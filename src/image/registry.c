@@ -1018,8 +1018,12 @@ int moat_image_pull(struct moat_image_store *s, const char *refstr, const struct
                 goto out;
         rc = moat_image_register(s, digest, name, out_id, err);
 out:
-        if (rc < 0)
+        if (rc < 0) {
+                /* drop what this pull stored (skipped if another process holds the store) */
+                struct moat_error e2;
+                moat_image_gc(s, NULL, &e2);
                 moat_error_wrap(err, "pull %s", refstr);
+        }
         moat_manifest_free(&man);
         moat_manifest_free(&idx);
         moat_image_config_free(&cfg);

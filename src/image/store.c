@@ -822,6 +822,30 @@ int moat_image_gc(struct moat_image_store *s, uint64_t *freed, struct moat_error
                 }
                 closedir(d);
         }
+        /* Unpacked layers no record refers to (a pull that failed or was killed after unpacking). */
+        _cleanup_free_ char *ov = xasprintf("%s/overlay", s->root);
+        DIR *od = opendir(ov);
+        if (od) {
+                _cleanup_stmt_ sqlite3_stmt *lq = NULL;
+                if (moat_db_prepare(s->db, "SELECT 1 FROM layers WHERE diff_id = ?", &lq, err) == 0) {
+                        struct dirent *de;
+                        while ((de = readdir(od))) {
+                                if (de->d_name[0] == '.')
+                                        continue;
+                                char dg[sizeof de->d_name + 8];
+                                snprintf(dg, sizeof dg, "sha256:%s", de->d_name);
+                                sqlite3_reset(lq);
+                                sqlite3_bind_text(lq, 1, dg, -1, SQLITE_TRANSIENT);
+                                if (sqlite3_step(lq) != SQLITE_ROW) {
+                                        _cleanup_free_ char *p = xasprintf("%s/%s", ov, de->d_name);
+                                        struct moat_error e2;
+                                        total += du(p);
+                                        moat_rm_rf(p, &e2);
+                                }
+                        }
+                }
+                closedir(od);
+        }
         /* Leftover temp files of killed processes (when O_TMPFILE was unavailable). */
         _cleanup_free_ char *tmp = xasprintf("%s/tmp", s->root);
         DIR *td = opendir(tmp);
