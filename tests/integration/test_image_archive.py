@@ -103,7 +103,9 @@ def test_import_rmi_prune(moat_root, tmp_path):
     assert moat(moat_root, "rmi", "imported:1").returncode == 0
     assert moat(moat_root, "image", "inspect", image_id[7:19]).returncode == 0
     # untagged images go with prune
-    r = moat(moat_root, "import", str(rootfs))
+    other = tmp_path / "other.tar"
+    other.write_bytes(tar_bytes([("other", "file", b"x")]))
+    r = moat(moat_root, "import", str(other))
     assert r.returncode == 0
     r = moat(moat_root, "image", "prune")
     assert r.returncode == 0 and "Deleted images: 0" not in r.stdout
