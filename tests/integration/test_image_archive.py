@@ -113,3 +113,27 @@ def test_import_rmi_prune(moat_root, tmp_path):
     assert store_leftovers(moat_root) == []
     r = moat(moat_root, "rmi", "nope:1")
     assert r.returncode != 0 and "no such image" in r.stderr
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("legacy", ["0", "1"])
+def test_many_layers_mount(moat_root, tmp_path, legacy):
+    """200 layers: more lower dirs than fit a page of mount options with full paths."""
+    layers = [tar_bytes([(f"f{i:03d}", "file", str(i).encode()), ("top", "file", str(i).encode())]) for i in range(200)]
+    arch = str(tmp_path / "many.tar")
+    docker_archive(arch, layers, tag="many/layers:1")
+    r = moat(moat_root, "load", "-i", arch)
+    assert r.returncode == 0, r.stderr
+    env = {"MOAT_OVERLAY_LEGACY": legacy}
+    r = moat(moat_root, "image", "mount", "many/layers:1", "m", env_extra=env)
+    assert r.returncode == 0, r.stderr
+    mp = r.stdout.strip()
+    try:
+        assert open(os.path.join(mp, "top")).read() == "199"
+        assert open(os.path.join(mp, "f000")).read() == "0"
+        assert len(os.listdir(mp)) == 201
+    finally:
+        assert moat(moat_root, "image", "unmount", "m").returncode == 0
+    assert not os.path.ismount(mp)
