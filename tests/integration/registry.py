@@ -63,7 +63,7 @@ def make_ca(d):
 class Registry:
     """docker-registry serving on 127.0.0.1:port with TLS (and optional auth)."""
 
-    def __init__(self, tmp, auth=None):
+    def __init__(self, tmp, auth=None, tls=True, client_ca=False):
         self.dir = tmp
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
@@ -81,6 +81,17 @@ class Registry:
             "http": {"addr": self.host, "tls": {"certificate": os.path.join(tmp, "server.crt"),
                                                 "key": os.path.join(tmp, "server.key")}},
         }
+        if not tls:
+            del cfg["http"]["tls"]
+        if client_ca:
+            # mutual TLS: clients need a certificate from our CA
+            cfg["http"]["tls"]["clientcas"] = [os.path.join(tmp, "ca.crt")]
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+                    "-subj", "/CN=moat-client", cwd=tmp)
+            with open(os.path.join(tmp, "client.cnf"), "w") as f:
+                f.write("extendedKeyUsage=clientAuth\n")
+            openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "client.cert", "-days", "2", "-extfile", "client.cnf", cwd=tmp)
         if auth == "basic":
             import crypt
             with open(os.path.join(tmp, "htpasswd"), "w") as f:
@@ -258,9 +269,9 @@ def moat(root, *args, certs=None, input=None, timeout=120, env_extra=None):
                           input=input, timeout=timeout, env=env)
 
 
-def _registry_fixture(auth):
+def _registry_fixture(auth, **kw):
     tmp = tempfile.mkdtemp(prefix="moat-reg-")
-    reg = Registry(tmp, auth=auth)
+    reg = Registry(tmp, auth=auth, **kw)
     try:
         yield reg
     finally:
@@ -276,6 +287,16 @@ def registry():
 @pytest.fixture(scope="module")
 def basic_registry():
     yield from _registry_fixture("basic")
+
+
+@pytest.fixture(scope="module")
+def plain_registry():
+    yield from _registry_fixture(None, tls=False)
+
+
+@pytest.fixture(scope="module")
+def mtls_registry():
+    yield from _registry_fixture(None, client_ca=True)
 
 
 @pytest.fixture(scope="module")

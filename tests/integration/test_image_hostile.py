@@ -172,3 +172,30 @@ def test_interrupted_pull(hostile, moat_root):
     # nothing of the partial blob exists (O_TMPFILE); what was complete is collected by prune
     assert moat(moat_root, "image", "prune").returncode == 0
     assert_clean(moat_root)
+
+
+def test_index_platform_selection(hostile, moat_root):
+    """A multi-platform index (not hostile): the requested platform's manifest is pulled."""
+    amd = hostile.serve_image("multi/app", [tar_bytes([("arch", "file", b"amd64")])], tag="amd")
+    arm_cfg = json.dumps({"architecture": "arm64", "variant": "v8", "os": "linux",
+                          "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(
+                              tar_bytes([("arch", "file", b"arm64")])).hexdigest()]}}).encode()
+    arm = hostile.serve_image("multi/app", [tar_bytes([("arch", "file", b"arm64")])], tag="arm",
+                              config_override=arm_cfg)
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm[0], "size": len(arm[1]),
+         "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd[0], "size": len(amd[1]),
+         "platform": {"os": "linux", "architecture": "amd64"}}]}
+    hostile.routes["/v2/multi/app/manifests/latest"] = (
+        200, {"Content-Type": "application/vnd.oci.image.index.v1+json"}, json.dumps(index).encode())
+    r = pull(hostile, moat_root, "multi/app")
+    assert r.returncode == 0, r.stderr
+    r = moat(moat_root, "image", "inspect", f"{hostile.host}/multi/app:latest")
+    assert json.loads(r.stdout)[0]["Architecture"] == "amd64"
+    r = moat(moat_root, "pull", "--platform", "linux/arm64", f"{hostile.host}/multi/app:latest", certs=hostile.certs_dir)
+    assert r.returncode == 0, r.stderr
+    r = moat(moat_root, "image", "inspect", f"{hostile.host}/multi/app:latest")
+    assert json.loads(r.stdout)[0]["Architecture"] == "arm64"
+    r = moat(moat_root, "pull", "--platform", "linux/s390x", f"{hostile.host}/multi/app:latest", certs=hostile.certs_dir)
+    assert r.returncode != 0 and "no manifest for platform linux/s390x" in r.stderr

@@ -152,3 +152,48 @@ def test_token_auth(token_registry, moat_root, tmp_path):
     assert r.returncode == 0, r.stderr
     from urllib.parse import unquote_plus
     assert any("scope=repository:tok/pushed:pull,push" in unquote_plus(p) for p, _ in reg.token_server.requests)
+
+
+from registry import mtls_registry, plain_registry  # noqa: E402,F401
+
+
+def test_insecure_only_when_named(plain_registry, moat_root, tmp_path):
+    reg = plain_registry
+    arch = str(tmp_path / "img.tar")
+    image_id = docker_archive(arch, LAYERS[:1])
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"docker-archive:{arch}",
+                    f"docker://{reg.host}/plain/app:1"], check=True, capture_output=True)
+    ref = f"{reg.host}/plain/app:1"
+    r = moat(moat_root, "pull", ref)
+    assert r.returncode != 0  # https is tried and fails: no silent downgrade
+    r = moat(moat_root, "--insecure-registry", reg.host, "pull", ref)
+    assert r.returncode == 0, r.stderr
+    assert image_id in r.stdout
+
+
+def test_client_certificate(mtls_registry, moat_root, tmp_path):
+    reg = mtls_registry
+    ref = f"{reg.host}/mtls/app:1"
+    arch = str(tmp_path / "img.tar")
+    image_id = docker_archive(arch, LAYERS[:1])
+    certdir = os.path.join(reg.certs_dir, reg.host)
+    import shutil
+    shutil.copy(os.path.join(reg.dir, "client.cert"), os.path.join(certdir, "client.cert"))
+    shutil.copy(os.path.join(reg.dir, "client.key"), os.path.join(certdir, "client.key"))
+    subprocess.run(["skopeo", "copy", "-q", "--dest-cert-dir", certdir, f"docker-archive:{arch}",
+                    f"docker://{ref}"], check=True, capture_output=True)
+    r = moat(moat_root, "pull", ref, certs=reg.certs_dir)
+    assert r.returncode == 0, r.stderr
+    assert image_id in r.stdout
+    # without the client certificate the registry refuses the handshake
+    nocert = tmp_path / "nocert" / reg.host
+    nocert.mkdir(parents=True)
+    shutil.copy(os.path.join(certdir, "ca.crt"), str(nocert / "ca.crt"))
+    fresh = str(tmp_path / "fresh")
+    r = moat(fresh, "pull", ref, certs=str(tmp_path / "nocert"))
+    assert r.returncode != 0
+    # a certificate without its key is a configuration error, reported as such
+    os.unlink(str(nocert / "ca.crt"))
+    shutil.copy(os.path.join(certdir, "client.cert"), str(nocert / "client.cert"))
+    r = moat(fresh, "pull", ref, certs=str(tmp_path / "nocert"))
+    assert r.returncode != 0 and "without key" in r.stderr
