@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <time.h>
 
 #include "image/image.h"
@@ -749,6 +750,98 @@ static int fetch_small_blob(struct conn *c, const struct moat_descriptor *d, siz
         return rc < 0 ? moat_error_wrap(err, "fetch %s", d->digest) : 0;
 }
 
+/* Layer unpacking overlaps the downloads: a layer is unpacked (in its own thread, at most one per
+ * CPU at a time) as soon as its blob is complete and verified. */
+struct unpack_job {
+        struct moat_image_store *s;
+        const char *blob, *diff_id;
+        struct moat_error err;
+        int rc;
+        pthread_t t;
+        bool started;
+        sem_t *slots;
+};
+
+struct unpacker {
+        struct unpack_job *jobs;
+        size_t n;
+        sem_t slots;
+        const struct moat_manifest *m;
+        const struct moat_image_config *c;
+        const struct moat_registry_opts *o;
+};
+
+static void *unpack_thread(void *p)
+{
+        struct unpack_job *j = p;
+        while (sem_wait(j->slots) < 0 && errno == EINTR)
+                ;
+        j->rc = moat_image_layer_ensure(j->s, j->blob, j->diff_id, &j->err);
+        sem_post(j->slots);
+        return NULL;
+}
+
+static void unpacker_init(struct unpacker *u, struct moat_image_store *s, const struct moat_manifest *m,
+                          const struct moat_image_config *c, const struct moat_registry_opts *o)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        u->n = m->n_layers;
+        u->jobs = XNEW(struct unpack_job, u->n ? u->n : 1);
+        u->m = m;
+        u->c = c;
+        u->o = o;
+        sem_init(&u->slots, 0, cpus > 0 ? (unsigned) cpus : 1);
+        for (size_t i = 0; i < u->n; i++)
+                u->jobs[i] = (struct unpack_job) { .s = s, .blob = m->layers[i].digest, .diff_id = c->diff_ids[i],
+                                                   .slots = &u->slots };
+}
+
+static void unpacker_start(struct unpacker *u, size_t i)
+{
+        struct unpack_job *j = &u->jobs[i];
+        if (j->started)
+                return;
+        for (size_t k = 0; k < u->n; k++) /* the same layer twice in one image: unpack it once */
+                if (k != i && u->jobs[k].started && streq(u->jobs[k].diff_id, j->diff_id)) {
+                        j->started = true;
+                        return;
+                }
+        j->started = true;
+        if (u->o && u->o->progress)
+                u->o->progress(u->o->progress_ud, j->blob, MOAT_PROGRESS_UNPACK, 0, 0);
+        if (pthread_create(&j->t, NULL, unpack_thread, j) != 0) {
+                j->t = 0;
+                unpack_thread(j);
+        }
+}
+
+/* Start what has not started, wait for all; the first failure wins. */
+static int unpacker_finish(struct unpacker *u, bool start_rest, struct moat_error *err)
+{
+        int rc = 0;
+        for (size_t i = 0; i < u->n && start_rest; i++)
+                unpacker_start(u, i);
+        for (size_t i = 0; i < u->n; i++) {
+                if (u->jobs[i].t)
+                        pthread_join(u->jobs[i].t, NULL);
+                if (u->jobs[i].rc < 0 && rc == 0) {
+                        memcpy(err, &u->jobs[i].err, sizeof *err);
+                        rc = u->jobs[i].rc;
+                }
+        }
+        sem_destroy(&u->slots);
+        free(u->jobs);
+        return rc;
+}
+
+int moat_image_unpack_layers(struct moat_image_store *s, const struct moat_manifest *m, const struct moat_image_config *c,
+                             const struct moat_registry_opts *o, struct moat_error *err)
+{
+        struct unpacker u;
+        unpacker_init(&u, s, m, c, o);
+        return unpacker_finish(&u, true, err);
+}
+
 struct xfer {
         const struct moat_descriptor *d;
         CURL *h;
@@ -784,7 +877,7 @@ static int xfer_start(struct conn *c, CURLM *m, struct xfer *x, struct moat_erro
 
 /* Download the layers not yet in the store, up to max_parallel at a time, each through a verifying
  * writer; retry transient failures with backoff; refresh the token once on 401. */
-static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct moat_error *err)
+static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct unpacker *up, struct moat_error *err)
 {
         size_t n = man->n_layers;
         struct xfer *xs = XNEW(struct xfer, n ? n : 1);
@@ -803,6 +896,8 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                         dup |= streq(man->layers[j].digest, man->layers[i].digest);
                 if (dup || moat_image_blob_exists(c->s, xs[i].d->digest, xs[i].d->size)) {
                         xs[i].done = true;
+                        if (!dup)
+                                unpacker_start(up, i);
                         if (c->o->progress)
                                 c->o->progress(c->o->progress_ud, xs[i].d->digest, MOAT_PROGRESS_EXISTS,
                                                (uint64_t) xs[i].d->size, (uint64_t) xs[i].d->size);
@@ -861,6 +956,8 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                                 rc = moat_image_blob_writer_commit(x->w, NULL, err);
                                 x->done = true;
                                 pending--;
+                                if (rc == 0)
+                                        unpacker_start(up, (size_t) (x - xs));
                                 if (rc == 0 && c->o->progress)
                                         c->o->progress(c->o->progress_ud, x->d->digest, MOAT_PROGRESS_DONE,
                                                        (uint64_t) x->d->size, (uint64_t) x->d->size);
@@ -881,61 +978,6 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
         }
         curl_multi_cleanup(m);
         free(xs);
-        return rc;
-}
-
-struct unpack_job {
-        struct moat_image_store *s;
-        const char *blob, *diff_id;
-        struct moat_error err;
-        int rc;
-        pthread_t t;
-};
-
-static void *unpack_thread(void *p)
-{
-        struct unpack_job *j = p;
-        j->rc = moat_image_layer_ensure(j->s, j->blob, j->diff_id, &j->err);
-        return NULL;
-}
-
-/* Unpack layers in parallel (one thread per layer, at most the CPU count at a time). */
-int moat_image_unpack_layers(struct moat_image_store *s, const struct moat_manifest *m, const struct moat_image_config *c,
-                             const struct moat_registry_opts *o, struct moat_error *err)
-{
-        size_t n = m->n_layers;
-        struct unpack_job *jobs = XNEW(struct unpack_job, n ? n : 1);
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        size_t width = cpus > 0 ? (size_t) cpus : 1;
-        int rc = 0;
-        for (size_t base = 0; base < n; base += width) {
-                size_t end = base + width < n ? base + width : n;
-                for (size_t i = base; i < end; i++) {
-                        jobs[i] = (struct unpack_job) { .s = s, .blob = m->layers[i].digest, .diff_id = c->diff_ids[i] };
-                        if (o && o->progress)
-                                o->progress(o->progress_ud, m->layers[i].digest, MOAT_PROGRESS_UNPACK, 0, 0);
-                        /* the same layer twice in one image must not be unpacked concurrently */
-                        bool dup = false;
-                        for (size_t k = base; k < i; k++)
-                                dup |= streq(c->diff_ids[k], c->diff_ids[i]);
-                        if (dup || pthread_create(&jobs[i].t, NULL, unpack_thread, &jobs[i]) != 0) {
-                                jobs[i].t = 0;
-                                if (!dup)
-                                        unpack_thread(&jobs[i]);
-                        }
-                }
-                for (size_t i = base; i < end; i++) {
-                        if (jobs[i].t)
-                                pthread_join(jobs[i].t, NULL);
-                        if (jobs[i].rc < 0 && rc == 0) {
-                                memcpy(err, &jobs[i].err, sizeof *err);
-                                rc = jobs[i].rc;
-                        }
-                }
-                if (rc < 0)
-                        break;
-        }
-        free(jobs);
         return rc;
 }
 
@@ -1010,12 +1052,19 @@ int moat_image_pull(struct moat_image_store *s, const char *refstr, const struct
                 rc = moat_error_set(err, 0, "image is %s/%s, not the requested %s/%s", cfg.os, cfg.arch, plat.os, plat.arch);
                 goto out;
         }
-        rc = fetch_layers(&c, &man, err);
-        if (rc < 0)
-                goto out;
-        rc = moat_image_unpack_layers(s, &man, &cfg, o, err);
-        if (rc < 0)
-                goto out;
+        {
+                struct unpacker up;
+                unpacker_init(&up, s, &man, &cfg, o);
+                rc = fetch_layers(&c, &man, &up, err);
+                struct moat_error uerr;
+                int ur = unpacker_finish(&up, rc == 0, &uerr);
+                if (rc == 0 && ur < 0) {
+                        rc = ur;
+                        memcpy(err, &uerr, sizeof *err);
+                }
+                if (rc < 0)
+                        goto out;
+        }
         rc = moat_image_register(s, digest, name, out_id, err);
 out:
         if (rc < 0) {
