@@ -662,8 +662,10 @@ static int exec1(struct moat_image_store *s, const char *sql, const char *arg, s
 /* Delete the image record and drop its layers' reference counts (inside a transaction). */
 static int delete_image_tx(struct moat_image_store *s, const char *id, struct moat_error *err)
 {
-        int r = exec1(s, "UPDATE layers SET refcount = refcount - 1 WHERE diff_id IN"
-                         " (SELECT DISTINCT diff_id FROM image_layers WHERE image_id = ?)", id, err);
+        /* one reference per occurrence: an image may list the same layer twice */
+        int r = exec1(s, "UPDATE layers SET refcount = refcount - (SELECT COUNT(*) FROM image_layers il"
+                         " WHERE il.image_id = ?1 AND il.diff_id = layers.diff_id)"
+                         " WHERE diff_id IN (SELECT diff_id FROM image_layers WHERE image_id = ?1)", id, err);
         if (r == 0)
                 r = exec1(s, "DELETE FROM refs WHERE image_id = ?", id, err);
         if (r == 0)

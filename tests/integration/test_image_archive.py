@@ -137,3 +137,23 @@ def test_many_layers_mount(moat_root, tmp_path, legacy):
     finally:
         assert moat(moat_root, "image", "unmount", "m").returncode == 0
     assert not os.path.ismount(mp)
+
+
+def test_shared_and_repeated_layers_refcounted(moat_root, tmp_path):
+    base = tar_bytes([("base", "file", b"base")])
+    a = str(tmp_path / "a.tar")
+    b = str(tmp_path / "b.tar")
+    docker_archive(a, [base, tar_bytes([("a", "file", b"a")]), base], tag="ref/a:1")  # base twice
+    docker_archive(b, [base, tar_bytes([("b", "file", b"b")])], tag="ref/b:1")
+    assert moat(moat_root, "load", "-i", a).returncode == 0
+    assert moat(moat_root, "load", "-i", b).returncode == 0
+    layers = os.listdir(os.path.join(moat_root, "overlay"))
+    assert len(layers) == 3  # base unpacked once, shared
+    assert moat(moat_root, "rmi", "ref/a:1").returncode == 0
+    assert len(os.listdir(os.path.join(moat_root, "overlay"))) == 2  # base still used by b
+    r = moat(moat_root, "image", "mount", "ref/b:1", "s")
+    assert r.returncode == 0, r.stderr
+    assert open(os.path.join(r.stdout.strip(), "base")).read() == "base"
+    assert moat(moat_root, "image", "unmount", "s").returncode == 0
+    assert moat(moat_root, "rmi", "ref/b:1").returncode == 0
+    assert store_leftovers(moat_root) == []
