@@ -197,3 +197,44 @@ def test_client_certificate(mtls_registry, moat_root, tmp_path):
     shutil.copy(os.path.join(certdir, "client.cert"), str(nocert / "client.cert"))
     r = moat(fresh, "pull", ref, certs=str(tmp_path / "nocert"))
     assert r.returncode != 0 and "without key" in r.stderr
+
+
+def test_concurrent_pulls_share_the_store(registry, pushed, moat_root):
+    from registry import MOAT, BUILTIN_DIR
+    ref = f"{registry.host}/team/app:1.0"
+    env = dict(os.environ, MOAT_BUILTIN_DIR=BUILTIN_DIR)
+    procs = [subprocess.Popen([MOAT, "--root", moat_root, "--certs-dir", registry.certs_dir, "pull", "-q", ref],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    r = moat(moat_root, "images", "--format", "json")
+    assert [i["Id"] for i in json.loads(r.stdout)] == [pushed]
+    assert len(os.listdir(os.path.join(moat_root, "overlay"))) == 3
+    assert os.listdir(os.path.join(moat_root, "tmp")) == []
+
+
+def test_progress_bars_on_a_terminal(registry, pushed, moat_root):
+    import pty
+    from registry import MOAT, BUILTIN_DIR
+    master, slave = pty.openpty()
+    env = dict(os.environ, MOAT_BUILTIN_DIR=BUILTIN_DIR)
+    p = subprocess.Popen([MOAT, "--root", moat_root, "--certs-dir", registry.certs_dir, "pull",
+                          f"{registry.host}/team/app:1.0"], stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(timeout=60) == 0
+    text = out.decode(errors="replace")
+    assert "\x1b[" in text and "Complete" in text  # redrawn in place, per layer
+    # not a terminal: plain lines, no escapes
+    r = moat(moat_root, "pull", f"{registry.host}/team/app:1.0", certs=registry.certs_dir)
+    assert "\x1b[" not in r.stderr
