@@ -1225,7 +1225,7 @@ int moat_image_push(struct moat_image_store *s, const char *image, const char *d
         struct moat_image_info info = { 0 };
         struct moat_manifest man = { 0 };
         struct conn c = { 0 };
-        _cleanup_free_ char *body = NULL, *from = NULL, *scope2 = NULL;
+        _cleanup_free_ char *body = NULL, *from = NULL;
         size_t len;
         rc = moat_image_get(s, id, &info, err);
         if (rc == 0)

@@ -535,7 +535,6 @@ static int resolve_once(struct moat_image_store *s, const char *name_or_id, char
         struct moat_error perr;
         if (moat_image_ref_parse(name_or_id, &ref, &perr) == 0) {
                 _cleanup_free_ char *full = moat_image_ref_string(&ref);
-                _cleanup_free_ char *name = moat_image_ref_name(&ref);
                 bool by_digest = ref.digest != NULL;
                 char dg[MOAT_DIGEST_LEN + 1] = "";
                 if (by_digest)

@@ -355,7 +355,6 @@ static int entry(struct unpack *u, struct archive_entry *e, struct moat_error *e
         case AE_IFIFO: {
                 if (mkfifoat(dirfd, base, 0600) < 0)
                         return moat_error_set(err, errno, "mkfifo %s", name);
-                _cleanup_close_ int fd = openat(dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fchownat(dirfd, base, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e),
                              AT_SYMLINK_NOFOLLOW) < 0 ||
                     fchmodat(dirfd, base, archive_entry_perm(e) & 0777, 0) < 0)
