@@ -3,7 +3,10 @@
  * tokens are checked before they go into a header, and plain HTTP is used only for registries
  * the user named insecure. Authentication: anonymous, Bearer (from the WWW-Authenticate
  * challenge) and Basic, with credentials from a Docker-style auths file. */
+#include <archive.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -35,6 +38,9 @@ struct conn {
         char *cert, *key;
 };
 
+struct stream;
+static void stream_feed(struct stream *st, size_t n);
+
 struct resp {
         long status;
         char *ctype, *digest, *location, *www_auth;
@@ -51,6 +57,7 @@ struct resp {
         const char *in_buf;
         size_t in_len;
         char errbuf[CURL_ERROR_SIZE];
+        struct stream *stream; /* unpack-while-downloading reader of this blob */
         /* progress */
         const struct moat_registry_opts *o;
         const char *pdigest;
@@ -344,6 +351,8 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
                                 r->werr_set = true;
                                 return 0;
                         }
+                        if (r->stream)
+                                stream_feed(r->stream, n);
                 }
                 return n;
         }
@@ -842,6 +851,125 @@ int moat_image_unpack_layers(struct moat_image_store *s, const struct moat_manif
         return unpacker_finish(&u, true, err);
 }
 
+/* Unpacking while downloading: a thread reads the blob's temporary file as it grows and unpacks
+ * it into a scratch directory. Nothing it produces is used unless the blob then verifies against
+ * its digest and the stream against its diff id; on any trouble (a retried download, an error) the
+ * layer is unpacked again from the verified blob, which gives the definitive answer. */
+struct stream {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int fd;
+        uint64_t avail, off;
+        bool done, abort, running;
+        char *tmp;
+        char diff[MOAT_DIGEST_LEN + 1];
+        int rc;
+        struct moat_error err;
+        pthread_t t;
+        struct moat_image_store *s;
+        char buf[256 * 1024];
+};
+
+static void stream_feed(struct stream *st, size_t n)
+{
+        pthread_mutex_lock(&st->mu);
+        st->avail += n;
+        pthread_cond_signal(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+}
+
+static void stream_end(struct stream *st, bool ok)
+{
+        pthread_mutex_lock(&st->mu);
+        if (ok)
+                st->done = true;
+        else
+                st->abort = true;
+        pthread_cond_signal(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+}
+
+static ssize_t stream_read(void *a, void *ud, const void **out)
+{
+        struct stream *st = ud;
+        pthread_mutex_lock(&st->mu);
+        while (!st->abort && st->off >= st->avail && !st->done)
+                pthread_cond_wait(&st->cv, &st->mu);
+        bool aborted = st->abort;
+        uint64_t avail = st->avail;
+        pthread_mutex_unlock(&st->mu);
+        if (aborted) {
+                archive_set_error(a, ECANCELED, "download restarted");
+                return -1;
+        }
+        uint64_t n = avail - st->off;
+        if (n > sizeof st->buf)
+                n = sizeof st->buf;
+        if (n == 0)
+                return 0;
+        ssize_t k = pread(st->fd, st->buf, (size_t) n, (off_t) st->off);
+        if (k <= 0) {
+                archive_set_error(a, EIO, "read downloading blob");
+                return -1;
+        }
+        st->off += (uint64_t) k;
+        *out = st->buf;
+        return k;
+}
+
+static void *stream_thread(void *p)
+{
+        struct stream *st = p;
+        int dfd = open(st->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0 || fchmod(dfd, 0755) < 0)
+                st->rc = moat_error_set(&st->err, errno, "open %s", st->tmp);
+        else
+                st->rc = moat_image_unpack_reader(stream_read, st, dfd, moat_image_store_limits(st->s), st->diff, &st->err);
+        if (dfd >= 0)
+                close(dfd);
+        return NULL;
+}
+
+static struct stream *stream_start(struct moat_image_store *s, struct moat_blob_writer *w)
+{
+        struct stream *st = XNEW(struct stream, 1);
+        pthread_mutex_init(&st->mu, NULL);
+        pthread_cond_init(&st->cv, NULL);
+        st->s = s;
+        st->fd = moat_image_blob_writer_fd(w);
+        st->tmp = xasprintf("%s/tmp/layer-XXXXXX", moat_image_store_root(s));
+        if (!mkdtemp(st->tmp) || pthread_create(&st->t, NULL, stream_thread, st) != 0) {
+                rmdir(st->tmp);
+                free(st->tmp);
+                free(st);
+                return NULL;
+        }
+        st->running = true;
+        return st;
+}
+
+/* Wait for the thread; returns true when its result is the verified layer diff_id (then moved
+ * into place). Frees st. */
+static bool stream_finish(struct moat_image_store *s, struct stream *st, const char *diff_id, bool use)
+{
+        if (!st)
+                return false;
+        if (!use)
+                stream_end(st, false);
+        pthread_join(st->t, NULL);
+        bool ok = use && st->rc == 0 && !st->abort && streq(st->diff, diff_id);
+        struct moat_error e2;
+        if (ok && moat_image_layer_commit_dir(s, st->tmp, diff_id, &e2) < 0)
+                ok = false;
+        if (!ok)
+                moat_rm_rf(st->tmp, &e2);
+        pthread_mutex_destroy(&st->mu);
+        pthread_cond_destroy(&st->cv);
+        free(st->tmp);
+        free(st);
+        return ok;
+}
+
 struct xfer {
         const struct moat_descriptor *d;
         CURL *h;
@@ -850,16 +978,24 @@ struct xfer {
         struct moat_blob_writer *w;
         char *url;
         int attempts;
-        bool active, done, authed;
+        bool active, done, authed, verified, unpack_here;
+        struct stream *stream;
         uint64_t due_ns;
 };
 
 static int xfer_start(struct conn *c, CURLM *m, struct xfer *x, struct moat_error *err)
 {
         resp_reset(&x->r);
+        if (x->stream) /* a restarted download cannot feed the running unpack: abandon it */
+                stream_end(x->stream, false);
+        x->r.stream = NULL;
         int rc = moat_image_blob_writer_reset(x->w, err);
         if (rc < 0)
                 return rc;
+        if (x->attempts == 0 && x->unpack_here && !x->stream) {
+                x->stream = stream_start(c->s, x->w);
+                x->r.stream = x->stream;
+        }
         x->h = curl_easy_init();
         if (!x->h)
                 abort();
@@ -905,6 +1041,8 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                 }
                 rc = moat_image_blob_writer_new(c->s, xs[i].d->digest, xs[i].d->size, &xs[i].w, err);
                 xs[i].r.w = xs[i].w;
+                _cleanup_free_ char *lp = moat_image_layer_path(c->s, up->c->diff_ids[i]);
+                xs[i].unpack_here = access(lp, F_OK) < 0;
                 xs[i].url = xasprintf("%s/v2/%s/blobs/%s", c->base, c->repo, xs[i].d->digest);
                 pending++;
         }
@@ -955,8 +1093,11 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                         } else {
                                 rc = moat_image_blob_writer_commit(x->w, NULL, err);
                                 x->done = true;
+                                x->verified = rc == 0;
                                 pending--;
-                                if (rc == 0)
+                                if (x->stream)
+                                        stream_end(x->stream, rc == 0);
+                                else if (rc == 0)
                                         unpacker_start(up, (size_t) (x - xs));
                                 if (rc == 0 && c->o->progress)
                                         c->o->progress(c->o->progress_ud, x->d->digest, MOAT_PROGRESS_DONE,
@@ -971,6 +1112,10 @@ static int fetch_layers(struct conn *c, const struct moat_manifest *man, struct 
                         curl_multi_remove_handle(m, xs[i].h);
                         curl_easy_cleanup(xs[i].h);
                 }
+                /* streamed layers: keep the result only if the blob verified; else unpack from the blob */
+                if (xs[i].stream && !stream_finish(c->s, xs[i].stream, up->c->diff_ids[i], rc == 0 && xs[i].verified) &&
+                    rc == 0 && xs[i].verified)
+                        unpacker_start(up, i);
                 curl_slist_free_all(xs[i].hd);
                 moat_image_blob_writer_free(xs[i].w);
                 resp_free(&xs[i].r);

@@ -144,6 +144,11 @@ int moat_image_blob_writer_new(struct moat_image_store *s, const char *expected_
         return 0;
 }
 
+int moat_image_blob_writer_fd(struct moat_blob_writer *w)
+{
+        return w->fd;
+}
+
 uint64_t moat_image_blob_writer_size(struct moat_blob_writer *w)
 {
         return w->size;

@@ -365,8 +365,8 @@ static int entry(struct unpack *u, struct archive_entry *e, struct moat_error *e
         return 0;
 }
 
-int moat_image_unpack_fd(int fd, int rootfd, const struct moat_image_limits *lim, char diff_id_out[MOAT_DIGEST_LEN + 1],
-                         struct moat_error *err)
+static int unpack_any(int fd, moat_unpack_read_fn rd, void *ud, int rootfd, const struct moat_image_limits *lim,
+                      char diff_id_out[MOAT_DIGEST_LEN + 1], struct moat_error *err)
 {
         struct unpack *u = XNEW(struct unpack, 1);
         u->rootfd = rootfd;
@@ -384,7 +384,9 @@ int moat_image_unpack_fd(int fd, int rootfd, const struct moat_image_limits *lim
         archive_read_support_format_tar(u->inner);
         int r = 0;
         struct archive_entry *e;
-        if (archive_read_open_fd(u->outer, fd, IO_BLOCK) != ARCHIVE_OK) {
+        int opened = rd ? archive_read_open(u->outer, ud, NULL, (archive_read_callback *) rd, NULL)
+                        : archive_read_open_fd(u->outer, fd, IO_BLOCK);
+        if (opened != ARCHIVE_OK) {
                 r = moat_error_set(err, 0, "open layer: %s", archive_error_string(u->outer));
                 goto out;
         }
@@ -439,6 +441,30 @@ out:
         moat_sha256_free(u->h);
         free(u);
         return r < 0 ? moat_error_wrap(err, "unpack layer") : 0;
+}
+
+int moat_image_unpack_fd(int fd, int rootfd, const struct moat_image_limits *lim, char diff_id_out[MOAT_DIGEST_LEN + 1],
+                         struct moat_error *err)
+{
+        return unpack_any(fd, NULL, NULL, rootfd, lim, diff_id_out, err);
+}
+
+int moat_image_unpack_reader(moat_unpack_read_fn rd, void *ud, int rootfd, const struct moat_image_limits *lim,
+                             char diff_id_out[MOAT_DIGEST_LEN + 1], struct moat_error *err)
+{
+        return unpack_any(-1, rd, ud, rootfd, lim, diff_id_out, err);
+}
+
+int moat_image_layer_commit_dir(struct moat_image_store *s, const char *tmp, const char *diff_id, struct moat_error *err)
+{
+        _cleanup_free_ char *dest = moat_image_layer_path(s, diff_id);
+        if (rename(tmp, dest) < 0) {
+                if (errno != EEXIST && errno != ENOTEMPTY)
+                        return moat_error_set(err, errno, "rename %s to %s", tmp, dest);
+                struct moat_error e2; /* another process unpacked it meanwhile */
+                moat_rm_rf(tmp, &e2);
+        }
+        return 0;
 }
 
 int moat_image_layer_ensure(struct moat_image_store *s, const char *blob_digest, const char *diff_id,
