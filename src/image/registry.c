@@ -178,6 +178,8 @@ static void conn_load_creds(struct conn *c)
                 _cleanup_free_ char *https = xasprintf("https://%s", c->host);
                 ent = json_object_get(auths, https);
         }
+        if (!ent && streq(c->host, "registry-1.docker.io")) /* where docker keeps Docker Hub's */
+                ent = json_object_get(auths, "https://index.docker.io/v1/");
         const char *a = json_is_object(ent) ? json_string_value(json_object_get(ent, "auth")) : NULL;
         if (a) {
                 size_t n;

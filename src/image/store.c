@@ -57,7 +57,14 @@ int moat_image_store_open(const char *root, struct moat_image_store **out, struc
                 moat_image_store_close(s);
                 return r;
         }
-        /* Shared while open; GC wants it exclusively so it never collects an in-flight pull's blobs. */
+        /* Shared while open; GC wants it exclusively so it never collects an in-flight pull's blobs.
+         * Alone with the store, first drop what killed processes left in tmp/ (unpack scratch). */
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+                _cleanup_free_ char *tmp = xasprintf("%s/tmp", root);
+                struct moat_error e2;
+                if (moat_rm_rf(tmp, &e2) == 0)
+                        mkdir(tmp, 0700);
+        }
         flock(s->lock_fd, LOCK_SH);
         _cleanup_free_ char *bd = xasprintf("%s/blobs/sha256", root);
         s->blobs_fd = open(bd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
