@@ -5,6 +5,7 @@
  * the same safe unpack. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sys/stat.h>
@@ -151,6 +152,78 @@ static int read_members(struct moat_image_store *s, int fd, struct members *out,
         }
 out:
         archive_read_free(a);
+        return r;
+}
+
+/* An OCI image layout directory: index.json and blobs/sha256/<hex>, each a regular file opened
+ * without following symlinks, streamed into the store like archive members. */
+static int add_file_member(struct moat_image_store *s, int dirfd, const char *file, const char *name, struct members *out,
+                           struct moat_error *err)
+{
+        _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : moat_error_set(err, errno, "open %s", name);
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return moat_error_set(err, 0, "%s is not a regular file", name);
+        if (out->n >= MAX_MEMBERS)
+                return moat_error_set(err, E2BIG, "layout has more than %d blobs", MAX_MEMBERS);
+        struct moat_blob_writer *w;
+        int r = moat_image_blob_writer_new(s, NULL, st.st_size, &w, err);
+        if (r < 0)
+                return r;
+        static char buf[256 * 1024];
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof buf);
+                if (k < 0) {
+                        r = moat_error_set(err, errno, "read %s", name);
+                        break;
+                }
+                if (k == 0)
+                        break;
+                if ((r = moat_image_blob_writer_write(w, buf, (size_t) k, err)) < 0)
+                        break;
+        }
+        struct member m = { .name = xstrdup(name), .size = st.st_size };
+        if (r == 0)
+                r = moat_image_blob_writer_commit(w, m.digest, err);
+        moat_image_blob_writer_free(w);
+        if (r < 0) {
+                free(m.name);
+                return r;
+        }
+        out->v = xrealloc(out->v, sizeof *out->v * (out->n + 1));
+        out->v[out->n++] = m;
+        return 0;
+}
+
+static int read_layout_dir(struct moat_image_store *s, int layout, struct members *out, struct moat_error *err)
+{
+        int r = add_file_member(s, layout, "index.json", "index.json", out, err);
+        if (r < 0)
+                return r;
+        int bfd = openat(layout, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (bfd < 0)
+                return moat_error_set(err, errno, "open blobs/sha256");
+        DIR *d = fdopendir(bfd);
+        if (!d) {
+                close(bfd);
+                return moat_error_set(err, errno, "read blobs/sha256");
+        }
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char dg[MOAT_DIGEST_LEN + 8];
+                if (strlen(de->d_name) != 64)
+                        continue;
+                snprintf(dg, sizeof dg, "sha256:%s", de->d_name);
+                if (!moat_digest_valid(dg))
+                        continue;
+                _cleanup_free_ char *name = xasprintf("blobs/sha256/%s", de->d_name);
+                r = add_file_member(s, bfd, de->d_name, name, out, err);
+        }
+        closedir(d);
         return r;
 }
 
@@ -403,7 +476,8 @@ static int load_oci(struct moat_image_store *s, const struct members *ms, json_t
 int moat_image_load(struct moat_image_store *s, int fd, char ***names, struct moat_error *err)
 {
         struct members ms = { 0 };
-        int r = read_members(s, fd, &ms, err);
+        struct stat st;
+        int r = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? read_layout_dir(s, fd, &ms, err) : read_members(s, fd, &ms, err);
         size_t nn = 0;
         *names = XNEW(char *, 1);
         json_t *doc = NULL;

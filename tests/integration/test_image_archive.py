@@ -157,3 +157,26 @@ def test_shared_and_repeated_layers_refcounted(moat_root, tmp_path):
     assert moat(moat_root, "image", "unmount", "s").returncode == 0
     assert moat(moat_root, "rmi", "ref/b:1").returncode == 0
     assert store_leftovers(moat_root) == []
+
+
+def test_load_oci_layout_directory(moat_root, tmp_path):
+    arch = str(tmp_path / "in.tar")
+    docker_archive(arch, LAYERS)
+    layout = str(tmp_path / "layout")
+    subprocess.run(["skopeo", "copy", "-q", f"docker-archive:{arch}", f"oci:{layout}:example/dir:3"],
+                   check=True, capture_output=True)
+    r = moat(moat_root, "load", "-i", layout)
+    assert r.returncode == 0, r.stderr
+    assert "Loaded image: docker.io/example/dir:3" in r.stdout
+    r = moat(moat_root, "image", "inspect", "example/dir:3")
+    assert json.loads(r.stdout)[0]["RootFS"]["Layers"] == ["sha256:" + hashlib.sha256(l).hexdigest() for l in LAYERS]
+    # a blob whose content does not match its name is refused
+    blobs = os.path.join(layout, "blobs", "sha256")
+    victim = max(os.listdir(blobs), key=lambda n: os.path.getsize(os.path.join(blobs, n)))
+    with open(os.path.join(blobs, victim), "r+b") as f:
+        f.seek(100)
+        f.write(b"tampered")
+    fresh = str(tmp_path / "fresh")
+    r = moat(fresh, "load", "-i", layout)
+    assert r.returncode != 0 and "not matching its digest" in r.stderr
+    assert store_leftovers(fresh) == []

@@ -1,4 +1,5 @@
-/* moat load [-i FILE] : docker-archive or OCI layout tarball from FILE or stdin. */
+/* moat load [-i FILE|DIR] : docker-archive or OCI layout tarball from FILE or stdin, or an OCI
+ * image layout directory. */
 #include <fcntl.h>
 
 #include "moat.h"
@@ -16,7 +17,7 @@ int cmd_load(int argc, char **argv)
                 else if (c == 'q')
                         quiet = true;
                 else
-                        return cli_usage("load [-i|--input FILE] [-q]");
+                        return cli_usage("load [-i|--input FILE|OCI-LAYOUT-DIR] [-q]");
         }
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
