@@ -816,7 +816,11 @@ int moat_image_gc(struct moat_image_store *s, uint64_t *freed, struct moat_error
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         r = moat_db_prepare(s->db, "SELECT 1 WHERE EXISTS (SELECT 1 FROM images WHERE manifest_digest = ?1 OR config_digest = ?1)"
                                    " OR EXISTS (SELECT 1 FROM image_layers WHERE blob_digest = ?1)", &q, err);
-        DIR *d = r == 0 ? fdopendir(dup(s->blobs_fd)) : NULL;
+        /* a new open file description: a dup would share (and exhaust) the directory offset */
+        int dfd = r == 0 ? openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d && dfd >= 0)
+                close(dfd);
         if (d) {
                 struct dirent *de;
                 while ((de = readdir(d))) {
