@@ -109,6 +109,10 @@ def test_cross_repo_mount(registry, pushed, moat_root):
     assert moat(moat_root, "tag", src, dest).returncode == 0
     r = moat(moat_root, "push", dest, certs=registry.certs_dir)
     assert r.returncode == 0, r.stderr
+    # the new repository had none of the blobs (HEAD 404); every one was mounted from team/app (201),
+    # none uploaded
+    assert r.stderr.count("Already exists") == 4, r.stderr
+    assert "Transferring" not in r.stderr
 
 
 def test_basic_auth(basic_registry, moat_root, tmp_path):
