@@ -270,6 +270,9 @@ def moat(root, *args, certs=None, input=None, timeout=120, env_extra=None):
 
 
 def _registry_fixture(auth, **kw):
+    for tool in ("docker-registry", "skopeo", "openssl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/install-deps.sh installs it)")
     tmp = tempfile.mkdtemp(prefix="moat-reg-")
     reg = Registry(tmp, auth=auth, **kw)
     try:
