@@ -689,7 +689,7 @@ static int delete_image_tx(struct moat_image_store *s, const char *id, struct mo
 static int remove_tx(struct moat_image_store *s, const char *name_or_id, bool force, struct moat_error *err)
 {
         char id[MOAT_DIGEST_LEN + 1];
-        int r = moat_image_resolve(s, name_or_id, id, err);
+        int r = resolve_once(s, name_or_id, id, err) /* removing must not load the built-in image */;
         if (r < 0)
                 return r;
         int64_t in_use = 0, nrefs = 0;

@@ -12,6 +12,10 @@ LAYERS = [tar_bytes([("etc", "dir", None), ("etc/a", "file", b"a")]),
 
 
 def test_builtin_busybox_offline(moat_root):
+    # removing an absent busybox does not load it first
+    r = moat(moat_root, "rmi", "busybox")
+    assert r.returncode != 0 and "no such image" in r.stderr
+    assert store_leftovers(moat_root) == []
     r = moat(moat_root, "image", "inspect", "busybox")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)[0]
