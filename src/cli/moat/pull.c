@@ -43,6 +43,11 @@ int cmd_pull(int argc, char **argv)
                         moat_image_ref_free(&ref);
                 }
         } else {
+                struct moat_image_info info;
+                if (moat_image_get(s, id, &info, &err) == 0) {
+                        printf("Digest: %s\n", info.manifest_digest);
+                        moat_image_info_clear(&info);
+                }
                 printf("Pulled %s\nImage ID: %s\n", argv[optind], id);
         }
         return 0;
