@@ -404,6 +404,15 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         return 0;
 }
 
+/* No descriptor of ours may leak into a container: mark curl's sockets close-on-exec. */
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0)
+                fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+        return CURL_SOCKOPT_OK;
+}
+
 /* The same header is also needed when the request gets redirected to the same host. */
 static struct curl_slist *make_headers(struct conn *c, const char *accept, const char *ctype,
                                        const char *extra)
@@ -441,6 +450,7 @@ static void setup_easy(struct conn *c, CURL *h, const char *method, const char *
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "moat/" "0.1");
+        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
         if (c->ca) {
                 struct curl_blob blob = { c->ca, c->ca_len, CURL_BLOB_COPY };
                 curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
