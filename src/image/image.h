@@ -22,7 +22,9 @@ struct moat_image_limits {
 #define MOAT_DEFAULT_MAX_ENTRIES 1000000ull
 
 /* Open the store under root (creating blobs/, overlay/, snapshots/, tmp/ and moat.db). Limits can
- * be lowered with MOAT_MAX_LAYER_BYTES / MOAT_MAX_LAYER_ENTRIES in the environment. */
+ * be lowered with MOAT_MAX_LAYER_BYTES / MOAT_MAX_LAYER_ENTRIES in the environment. A process that
+ * finds itself alone with the store collects garbage first, so content must be registered (or
+ * referenced) before the store handle that wrote it is closed. */
 int moat_image_store_open(const char *root, struct moat_image_store **out, struct moat_error *err);
 void moat_image_store_close(struct moat_image_store *s);
 static inline void moat_image_store_closep(struct moat_image_store **s)

@@ -59,13 +59,9 @@ int moat_image_store_open(const char *root, struct moat_image_store **out, struc
         }
         /* Shared while open; GC wants it exclusively so it never collects an in-flight pull's blobs.
          * Alone with the store, first drop what killed processes left in tmp/ (unpack scratch). */
-        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-                _cleanup_free_ char *tmp = xasprintf("%s/tmp", root);
-                struct moat_error e2;
-                if (moat_rm_rf(tmp, &e2) == 0)
-                        mkdir(tmp, 0700);
-        }
-        flock(s->lock_fd, LOCK_SH);
+        bool alone = flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0;
+        if (!alone)
+                flock(s->lock_fd, LOCK_SH);
         _cleanup_free_ char *bd = xasprintf("%s/blobs/sha256", root);
         s->blobs_fd = open(bd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->blobs_fd < 0) {
@@ -80,6 +76,13 @@ int moat_image_store_open(const char *root, struct moat_image_store **out, struc
         if (r < 0) {
                 moat_image_store_close(s);
                 return moat_error_wrap(err, "open image store %s", root);
+        }
+        if (alone) {
+                /* Nobody else has the store: collect what killed processes left (temp dirs, blobs
+                 * and layers no image refers to). GC ends by downgrading the lock to shared. */
+                struct moat_error e2;
+                if (moat_image_gc(s, NULL, &e2) < 0)
+                        flock(s->lock_fd, LOCK_SH);
         }
         *out = s;
         return 0;
