@@ -27,4 +27,7 @@ int moat_image_unpack_reader(moat_unpack_read_fn rd, void *ud, int rootfd, const
 int moat_image_layer_commit_dir(struct moat_image_store *s, const char *tmp, const char *diff_id, struct moat_error *err);
 int moat_image_blob_writer_fd(struct moat_blob_writer *w);
 
+/* Parse a WWW-Authenticate challenge (scheme and the realm/service parameters); exposed for fuzzing. */
+int moat_registry_parse_challenge(const char *h, char **scheme, char **realm, char **service, struct moat_error *err);
+
 #endif

@@ -505,7 +505,7 @@ static void backoff(int attempt, long retry_after)
 }
 
 /* Parse `Bearer realm="...",service="...",scope="..."` into its parameters (bounded). */
-static int parse_challenge(const char *h, char **scheme, char **realm, char **service, struct moat_error *err)
+int moat_registry_parse_challenge(const char *h, char **scheme, char **realm, char **service, struct moat_error *err)
 {
         *scheme = *realm = *service = NULL;
         size_t sl = strcspn(h, " ");
@@ -632,7 +632,7 @@ static int authenticate(struct conn *c, const char *challenge, const char *extra
         if (!challenge)
                 return moat_error_set(err, EACCES, "%s: unauthorized (no challenge)", c->host);
         _cleanup_free_ char *scheme = NULL, *realm = NULL, *service = NULL;
-        int r = parse_challenge(challenge, &scheme, &realm, &service, err);
+        int r = moat_registry_parse_challenge(challenge, &scheme, &realm, &service, err);
         if (r < 0)
                 return r;
         if (strcasecmp(scheme, "Basic") == 0) {
