@@ -18,7 +18,7 @@ static const struct {
         { "tag", cmd_tag, "Create a tag TARGET that refers to SOURCE" },
         { "rmi", cmd_rmi, "Remove one or more images" },
         { "history", cmd_history, "Show the history of an image" },
-        { "load", cmd_load, "Load images from a docker-archive or OCI layout tarball" },
+        { "load", cmd_load, "Load images from a docker-archive, an OCI layout tarball or directory" },
         { "save", cmd_save, "Save images to a docker-archive tarball" },
         { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
         { "login", cmd_login, "Log in to a registry" },
