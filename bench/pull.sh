@@ -12,8 +12,9 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 HOST=127.0.0.1:$PORT
 REG_PID=
 cleanup() {
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
-  umount -R "$W/podman" 2>/dev/null || true
+  set +e  # a killed registry's exit status must not stop the cleanup
+  if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; fi
+  umount -R "$W/podman" 2>/dev/null
   rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
