@@ -27,15 +27,22 @@ struct ent {
 
 static char dir[64];
 
+static int make_tar_filtered(const struct ent *ents, size_t n, int filter);
+
 /* Write a tar (gzip when gz) of ents to a memfd and return it rewound. */
 static int make_tar(const struct ent *ents, size_t n, bool gz)
+{
+        return make_tar_filtered(ents, n, gz ? ARCHIVE_FILTER_GZIP : ARCHIVE_FILTER_NONE);
+}
+
+static int make_tar_filtered(const struct ent *ents, size_t n, int filter)
 {
         int fd = memfd_create("layer", MFD_CLOEXEC);
         assert_true(fd >= 0);
         struct archive *a = archive_write_new();
         archive_write_set_format_pax_restricted(a);
-        if (gz)
-                archive_write_add_filter_gzip(a);
+        if (filter != ARCHIVE_FILTER_NONE)
+                assert_int_equal(archive_write_add_filter(a, filter), ARCHIVE_OK);
         assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
         for (size_t i = 0; i < n; i++) {
                 struct archive_entry *e = archive_entry_new();
@@ -248,12 +255,53 @@ static void test_symlink_replaced_not_followed(void **state)
         assert_true(S_ISREG(st.st_mode));
 }
 
+/* The same layer as plain tar, gzip and zstd unpacks to the same tree with the same diff id (the
+ * digest of the uncompressed tar). */
+static void test_compressions(void **state)
+{
+        SKIP_UNLESS_ROOT();
+        const struct ent ents[] = { { "d/", AE_IFDIR, NULL, 0, false }, { "d/f", AE_IFREG, "content", -1, false } };
+        const int filters[] = { ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_ZSTD };
+        char diffs[3][MOAT_DIGEST_LEN + 1];
+        for (int i = 0; i < 3; i++) {
+                _cleanup_free_ char *layer = xasprintf("%s/layer", dir);
+                struct moat_error err;
+                moat_rm_rf(layer, &err);
+                assert_int_equal(mkdir(layer, 0755), 0);
+                int fd = make_tar_filtered(ents, 2, filters[i]);
+                int dfd = open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct moat_image_limits lim = { 1 << 20, 100 };
+                if (moat_image_unpack_fd(fd, dfd, &lim, diffs[i], &err) != 0)
+                        fail_msg("filter %d: %s", filters[i], err.msg);
+                close(dfd);
+                close(fd);
+                _cleanup_free_ char *f = xasprintf("%s/d/f", layer);
+                char *buf;
+                size_t len;
+                assert_int_equal(moat_read_file(f, 100, &buf, &len, &err), 0);
+                assert_string_equal(buf, "content");
+                free(buf);
+        }
+        assert_string_equal(diffs[0], diffs[1]);
+        assert_string_equal(diffs[0], diffs[2]);
+        /* and the diff id is the plain tar's sha256 */
+        int fd = make_tar(ents, 2, false);
+        char *all = xmalloc(1 << 20);
+        ssize_t n = read(fd, all, 1 << 20);
+        char d[MOAT_DIGEST_LEN + 1];
+        moat_sha256_digest(all, (size_t) n, d);
+        assert_string_equal(d, diffs[0]);
+        free(all);
+        close(fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_basic_and_whiteouts),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_symlink_replaced_not_followed),
+                cmocka_unit_test(test_compressions),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
