@@ -11,5 +11,5 @@ apt-get install -y -qq --no-install-recommends \
 # Image tests and benchmarks: a real registry, skopeo/umoci/podman as peers, htpasswd, openssl for
 # the test CA, python3-cryptography for the test token server.
 apt-get install -y -qq --no-install-recommends \
-  docker-registry skopeo umoci podman apache2-utils openssl python3-cryptography \
+  docker-registry skopeo umoci podman apache2-utils openssl python3-cryptography zstd \
   >/dev/null

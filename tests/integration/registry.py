@@ -374,10 +374,16 @@ class Hostile:
                                                 "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
         descs = []
         for l in layers:
-            blob = gzip.compress(l, mtime=0) if compress else l
+            if compress == "zstd":
+                blob = subprocess.run(["zstd", "-q", "-c"], input=l, capture_output=True, check=True).stdout
+                suffix = "+zstd"
+            elif compress:
+                blob, suffix = gzip.compress(l, mtime=0), "+gzip"
+            else:
+                blob, suffix = l, ""
             d = "sha256:" + hashlib.sha256(blob).hexdigest()
             self.routes[f"/v2/{name}/blobs/{d}"] = (200, {}, blob)
-            descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if compress else ""),
+            descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar" + suffix,
                           "digest": d, "size": len(blob)})
         cd = "sha256:" + hashlib.sha256(config).hexdigest()
         self.routes[f"/v2/{name}/blobs/{cd}"] = (200, {}, config)

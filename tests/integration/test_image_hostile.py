@@ -200,3 +200,21 @@ def test_index_platform_selection(hostile, moat_root):
     assert json.loads(r.stdout)[0]["Architecture"] == "arm64"
     r = moat(moat_root, "pull", "--platform", "linux/s390x", f"{hostile.host}/multi/app:latest", certs=hostile.certs_dir)
     assert r.returncode != 0 and "no manifest for platform linux/s390x" in r.stderr
+
+
+@pytest.mark.parametrize("compress", [False, "zstd"])
+def test_plain_and_zstd_layers(hostile, moat_root, compress):
+    import shutil
+    if compress == "zstd" and shutil.which("zstd") is None:
+        pytest.skip("zstd is not installed")
+    layers = [tar_bytes([("a", "file", b"one")]), tar_bytes([("b", "file", b"two")])]
+    hostile.serve_image("comp/app", layers, compress=compress)
+    r = pull(hostile, moat_root, "comp/app")
+    assert r.returncode == 0, r.stderr
+    r = moat(moat_root, "image", "mount", f"{hostile.host}/comp/app:latest", "c")
+    assert r.returncode == 0, r.stderr
+    try:
+        mp = r.stdout.strip()
+        assert open(os.path.join(mp, "a")).read() == "one" and open(os.path.join(mp, "b")).read() == "two"
+    finally:
+        assert moat(moat_root, "image", "unmount", "c").returncode == 0
