@@ -556,11 +556,14 @@ static int resolve_once(struct moat_image_store *s, const char *name_or_id, char
                         memcpy(dg, ref.digest, sizeof dg);
                 moat_image_ref_free(&ref);
                 if (by_digest) {
-                        /* name@digest: any image of that repository pulled by that manifest digest */
-                        r = moat_db_prepare(s->db, "SELECT images.id FROM images WHERE manifest_digest = ?", &st, err);
+                        /* name@digest: the name it was pulled as (an index digest included), or any
+                         * image whose manifest has that digest */
+                        r = moat_db_prepare(s->db, "SELECT image_id FROM refs WHERE name = ?1 UNION ALL"
+                                                   " SELECT id FROM images WHERE manifest_digest = ?2", &st, err);
                         if (r < 0)
                                 return r;
-                        sqlite3_bind_text(st, 1, dg, -1, SQLITE_STATIC);
+                        sqlite3_bind_text(st, 1, full, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_text(st, 2, dg, -1, SQLITE_STATIC);
                 } else {
                         r = moat_db_prepare(s->db, "SELECT image_id FROM refs WHERE name = ?", &st, err);
                         if (r < 0)

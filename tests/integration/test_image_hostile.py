@@ -198,6 +198,15 @@ def test_index_platform_selection(hostile, moat_root):
     assert r.returncode == 0, r.stderr
     r = moat(moat_root, "image", "inspect", f"{hostile.host}/multi/app:latest")
     assert json.loads(r.stdout)[0]["Architecture"] == "arm64"
+    # by the index's digest: found again under that name
+    index_digest = "sha256:" + hashlib.sha256(json.dumps(index).encode()).hexdigest()
+    hostile.routes[f"/v2/multi/app/manifests/{index_digest}"] = hostile.routes["/v2/multi/app/manifests/latest"]
+    by_digest = f"{hostile.host}/multi/app@{index_digest}"
+    r = moat(moat_root, "pull", by_digest, certs=hostile.certs_dir)
+    assert r.returncode == 0, r.stderr
+    r = moat(moat_root, "image", "inspect", by_digest)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["Architecture"] == "amd64"
     r = moat(moat_root, "pull", "--platform", "linux/s390x", f"{hostile.host}/multi/app:latest", certs=hostile.certs_dir)
     assert r.returncode != 0 and "no manifest for platform linux/s390x" in r.stderr
 
