@@ -131,7 +131,7 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
         struct moat_cgroup *cg = NULL;
         struct moat_seccomp_program prog = { 0 };
         bool have_prog = false;
-        int pidfd = -1, sp[2] = { -1, -1 }, master = -1, saved_pidns = -1;
+        int pidfd = -1, sp[2] = { -1, -1 }, master = -1, saved_pidns = -1, rootfd = -1;
         pid_t pid = -1;
 
         enum moat_status st = moat_container_status(&c, rt);
@@ -161,6 +161,18 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                 goto out;
         }
         int nsflags = differing_namespaces(c.pid);
+        /* The init's root, not the mount namespace's: they differ when the runtime itself runs
+         * chrooted (a namespace's root is where setns puts us). Opened now, while the pidfd
+         * pins the process and /proc is the host's. */
+        {
+                char rp[64];
+                snprintf(rp, sizeof rp, "/proc/%d/root", (int) c.pid);
+                rootfd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (rootfd < 0 || moat_proc_start_time(c.pid) != c.pid_start) {
+                        r = moat_error_set(err, rootfd < 0 ? errno : ESRCH, "open the root of container %s", o->id);
+                        goto out;
+                }
+        }
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 r = moat_error_set(err, errno, "socketpair");
                 goto out;
@@ -198,6 +210,11 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                         moat_error_set(&e, errno, "join the container's namespaces");
                         goto child_fail;
                 }
+                if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+                        moat_error_set(&e, errno, "enter the container's root");
+                        goto child_fail;
+                }
+                close(rootfd);
                 if (nsflags & CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
                         moat_error_set(&e, errno, "become root in the container's user namespace");
                         goto child_fail;
@@ -286,6 +303,8 @@ out:
                 close(sp[1]);
         if (pidfd >= 0)
                 close(pidfd);
+        if (rootfd >= 0)
+                close(rootfd);
         if (have_prog)
                 moat_seccomp_program_free(&prog);
         moat_cgroup_free(cg);
