@@ -125,6 +125,23 @@ static int make_start_socket(struct moat_container *c, struct moat_error *err)
         return s;
 }
 
+/* The child died: its last word is usually a SYNC_ERROR already queued on the socket. */
+static int setup_failed(int sync_fd, struct moat_error *err)
+{
+        for (;;) {
+                enum moat_sync_type t;
+                _cleanup_free_ char *data = NULL;
+                int fd = -1;
+                if (moat_sync_recv(sync_fd, &t, &data, NULL, &fd) < 0)
+                        break;
+                if (fd >= 0)
+                        close(fd);
+                if (t == SYNC_ERROR)
+                        return moat_error_set(err, 0, "%s", data);
+        }
+        return moat_error_set(err, EPIPE, "the container process exited during setup");
+}
+
 struct created {
         struct moat_container c;
         struct moat_spec spec;
@@ -319,7 +336,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                         _cleanup_free_ char *data = NULL;
                         size_t len;
                         if (moat_sync_recv(cr->sync_fd, &t, &data, &len, NULL) < 0) {
-                                r = moat_error_set(err, EPIPE, "the container process exited during setup");
+                                r = setup_failed(cr->sync_fd, err);
                                 goto fail;
                         }
                         if (t == SYNC_ERROR) {
@@ -348,7 +365,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                  * needs either. */
                 _cleanup_free_ char *hs = state_json_for_hooks(&cr->c, MOAT_STATUS_CREATING);
                 if (moat_sync_send(cr->sync_fd, SYNC_GO, hs, strlen(hs), -1) < 0) {
-                        r = moat_error_set(err, EPIPE, "the container process exited during setup");
+                        r = setup_failed(cr->sync_fd, err);
                         goto fail;
                 }
                 if (cr->cg) {
@@ -374,7 +391,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                                         MOAT_HOOK_CREATE_RUNTIME, hs, err)) < 0)
                         goto fail;
                 if (moat_sync_send(cr->sync_fd, SYNC_PARENT_DONE, NULL, 0, -1) < 0) {
-                        r = moat_error_set(err, EPIPE, "the container process exited during setup");
+                        r = setup_failed(cr->sync_fd, err);
                         goto fail;
                 }
         }
@@ -383,7 +400,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 _cleanup_free_ char *data = NULL;
                 int fd = -1;
                 if (moat_sync_recv(cr->sync_fd, &t, &data, NULL, &fd) < 0) {
-                        r = moat_error_set(err, EPIPE, "the container process exited during setup");
+                        r = setup_failed(cr->sync_fd, err);
                         goto fail;
                 }
                 if (t == SYNC_ERROR) {

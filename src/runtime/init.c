@@ -169,15 +169,19 @@ void moat_init_main(struct moat_init_ctx *ctx)
         if (!ctx->opts->no_new_keyring)
                 (void) syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 
-        if (moat_mounts_setup_rootfs(spec, await_parent, ctx, &err) < 0)
-                die(ctx, ctx->sync_fd, &err);
-        await_parent(ctx);
-        if (run_hooks_in_child(spec, MOAT_HOOK_CREATE_CONTAINER, state, &err) < 0)
+        /* Everything that does not need our cgroup is done while the parent joins us to it. */
+        bool deferred;
+        if (moat_mounts_setup_rootfs(spec, await_parent, ctx, &deferred, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
         _cleanup_close_ int devnull = open_host_devnull(&err);
-        if (devnull < 0)
+        if (devnull < 0 || moat_mounts_finish(spec, devnull, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
-        if (moat_mounts_finish(spec, devnull, &err) < 0 || moat_mounts_pivot(spec, &err) < 0)
+        await_parent(ctx);
+        if (deferred && moat_mounts_cgroup(spec, &err) < 0)
+                die(ctx, ctx->sync_fd, &err);
+        if (run_hooks_in_child(spec, MOAT_HOOK_CREATE_CONTAINER, state, &err) < 0)
+                die(ctx, ctx->sync_fd, &err);
+        if (moat_mounts_pivot(spec, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
         if (moat_process_set_rlimits(&spec->process, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);

@@ -81,9 +81,11 @@ struct moat_init_ctx {
 __attribute__((noreturn)) void moat_init_main(struct moat_init_ctx *ctx);
 
 /* ---- mounts (mounts.c); run in the child, in its own mount namespace ---- */
-/* before_cgroup runs once, before the first cgroup mount: the cgroup namespace must exist by then. */
+/* before_cgroup runs once, before the first cgroup mount: the cgroup namespace must exist by then.
+ * When *deferred comes back true the cgroup mounts were skipped: moat_mounts_cgroup() makes them. */
 int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
-                             struct moat_error *err);
+                             bool *deferred, struct moat_error *err);
+int moat_mounts_cgroup(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_pivot(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_finish(const struct moat_spec *spec, int devnull_fd, struct moat_error *err);
 /* Open `path` inside the directory rootfd without leaving it, creating missing directories

@@ -578,9 +578,53 @@ static char *mountpoint_of(const char *path)
         return best;
 }
 
-int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
-                             struct moat_error *err)
+static bool is_cgroup_mount(const struct moat_mount *m)
 {
+        return !(m->ext & MOAT_MOUNT_BIND) && m->type && (streq(m->type, "cgroup") || streq(m->type, "cgroup2"));
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+        size_t l = strlen(dir);
+        return strncmp(path, dir, l) == 0 && (path[l] == '/' || path[l] == '\0' || streq(dir, "/"));
+}
+
+/* cgroup mounts can wait until last (after the parent has joined us to our cgroup, which on v1
+ * costs it an RCU grace period) when nothing else is mounted, masked or made read-only below them. */
+static bool can_defer_cgroup_mounts(const struct moat_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct moat_mount *m = &spec->mounts[i];
+                if (!is_cgroup_mount(m))
+                        continue;
+                for (size_t j = i + 1; j < spec->n_mounts; j++)
+                        if (path_under(spec->mounts[j].destination, m->destination))
+                                return false;
+                for (char **p = spec->masked_paths; p && *p; p++)
+                        if (path_under(*p, m->destination))
+                                return false;
+                for (char **p = spec->readonly_paths; p && *p; p++)
+                        if (path_under(*p, m->destination))
+                                return false;
+        }
+        return true;
+}
+
+int moat_mounts_cgroup(const struct moat_spec *spec, struct moat_error *err)
+{
+        _cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return moat_error_set(err, errno, "open rootfs %s", spec->root_path);
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (is_cgroup_mount(&spec->mounts[i]) && mount_one(rootfd, spec, &spec->mounts[i], err) < 0)
+                        return moat_error_wrap(err, "mounts[%zu]", i);
+        return 0;
+}
+
+int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
+                             bool *deferred, struct moat_error *err)
+{
+        *deferred = can_defer_cgroup_mounts(spec);
         unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : (MS_SLAVE | MS_REC);
         /* nothing we mount may propagate back to the host */
         if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
@@ -600,8 +644,9 @@ int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(
                 return moat_error_set(err, errno, "open rootfs %s", spec->root_path);
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const struct moat_mount *m = &spec->mounts[i];
-                if (m->type && (streq(m->type, "cgroup") || streq(m->type, "cgroup2")) && before_cgroup &&
-                    before_cgroup(arg) < 0)
+                if (is_cgroup_mount(m) && *deferred)
+                        continue;
+                if (is_cgroup_mount(m) && before_cgroup && before_cgroup(arg) < 0)
                         return moat_error_set(err, EPIPE, "the runtime went away during setup");
                 int r = mount_one(rootfd, spec, m, err);
                 if (r < 0)
