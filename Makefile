@@ -43,3 +43,7 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Image pull beside skopeo and podman (docs/PERFORMANCE.md, "Image pull").
+bench-pull: build
+	./bench/pull.sh $(abspath $(BUILD))

@@ -8,3 +8,8 @@ apt-get install -y -qq --no-install-recommends \
   libjansson-dev libseccomp-dev libarchive-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libcap-dev \
   libcmocka-dev python3 python3-pytest busybox-static iproute2 procps util-linux \
   >/dev/null
+# Image tests and benchmarks: a real registry, skopeo/umoci/podman as peers, htpasswd, openssl for
+# the test CA, python3-cryptography for the test token server.
+apt-get install -y -qq --no-install-recommends \
+  docker-registry skopeo umoci podman apache2-utils openssl python3-cryptography \
+  >/dev/null

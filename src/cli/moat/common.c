@@ -1,0 +1,151 @@
+/* common: helpers every verb uses — opening the store under --root, showing errors, registry
+ * options from the global flags, and the progress display. */
+#include <curl/curl.h>
+#include <sys/ioctl.h>
+
+#include "moat.h"
+
+int cli_open_store(struct moat_image_store **s)
+{
+        struct moat_error err;
+        if (moat_image_store_open(cli.root, s, &err) < 0)
+                return cli_fail(&err);
+        return 0;
+}
+
+int cli_fail(const struct moat_error *err)
+{
+        fprintf(stderr, "moat: %s\n", err->msg[0] ? err->msg : "unknown error");
+        return 1;
+}
+
+int cli_usage(const char *usage)
+{
+        fprintf(stderr, "Usage: moat %s\n", usage);
+        return 2;
+}
+
+void cli_registry_opts(struct moat_registry_opts *o)
+{
+        memset(o, 0, sizeof *o);
+        o->insecure = cli.insecure;
+        o->certs_dir = cli.certs_dir;
+        o->auth_file = cli.auth_file;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+char *cli_human_size(int64_t n)
+{
+        static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+        double v = (double) n;
+        size_t u = 0;
+        while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+                v /= 1000;
+                u++;
+        }
+        return u == 0 ? xasprintf("%lldB", (long long) n) : xasprintf("%.3g%s", v, units[u]);
+}
+
+struct bar {
+        char digest[MOAT_DIGEST_LEN + 1];
+        enum moat_progress_state st;
+        uint64_t done, total;
+};
+
+struct cli_progress {
+        bool quiet, tty;
+        struct bar *bars;
+        size_t n, drawn;
+        uint64_t last_draw;
+};
+
+struct cli_progress *cli_progress_new(bool quiet)
+{
+        struct cli_progress *p = XNEW(struct cli_progress, 1);
+        p->quiet = quiet;
+        p->tty = isatty(STDERR_FILENO);
+        return p;
+}
+
+static const char *state_name(enum moat_progress_state st)
+{
+        switch (st) {
+        case MOAT_PROGRESS_WAIT: return "Waiting";
+        case MOAT_PROGRESS_RUN: return "Transferring";
+        case MOAT_PROGRESS_EXISTS: return "Already exists";
+        case MOAT_PROGRESS_DONE: return "Complete";
+        case MOAT_PROGRESS_UNPACK: return "Unpacking";
+        case MOAT_PROGRESS_RETRY: return "Retrying";
+        }
+        return "";
+}
+
+static void redraw(struct cli_progress *p)
+{
+        if (p->drawn)
+                fprintf(stderr, "\033[%zuA", p->drawn);
+        for (size_t i = 0; i < p->n; i++) {
+                struct bar *b = &p->bars[i];
+                char line[64] = "";
+                if (b->st == MOAT_PROGRESS_RUN && b->total) {
+                        int w = 30, f = (int) ((double) b->done / (double) b->total * w);
+                        if (f > w)
+                                f = w;
+                        line[0] = '[';
+                        for (int k = 0; k < w; k++)
+                                line[1 + k] = k < f ? '=' : (k == f ? '>' : ' ');
+                        line[1 + w] = ']';
+                        line[2 + w] = '\0';
+                }
+                _cleanup_free_ char *d = cli_human_size((int64_t) b->done), *t = cli_human_size((int64_t) b->total);
+                fprintf(stderr, "\033[2K%.12s: %-14s %s %s/%s\n", b->digest + 7, state_name(b->st), line,
+                        b->st == MOAT_PROGRESS_RUN ? d : "", b->st == MOAT_PROGRESS_RUN ? t : "");
+        }
+        p->drawn = p->n;
+}
+
+static void on_progress(void *ud, const char *digest, enum moat_progress_state st, uint64_t done, uint64_t total)
+{
+        struct cli_progress *p = ud;
+        if (p->quiet)
+                return;
+        struct bar *b = NULL;
+        for (size_t i = 0; i < p->n; i++)
+                if (streq(p->bars[i].digest, digest))
+                        b = &p->bars[i];
+        if (!b) {
+                p->bars = xrealloc(p->bars, sizeof *b * (p->n + 1));
+                b = &p->bars[p->n++];
+                memset(b, 0, sizeof *b);
+                snprintf(b->digest, sizeof b->digest, "%s", digest);
+        }
+        bool changed = b->st != st;
+        b->st = st;
+        if (total)
+                b->total = total;
+        b->done = done;
+        if (p->tty) {
+                uint64_t now = moat_now_ns();
+                if (changed || now - p->last_draw > 100000000ull) {
+                        redraw(p);
+                        p->last_draw = now;
+                }
+        } else if (changed) {
+                fprintf(stderr, "%.12s: %s\n", digest + 7, state_name(st));
+        }
+}
+
+void cli_progress_attach(struct cli_progress *p, struct moat_registry_opts *o)
+{
+        o->progress = on_progress;
+        o->progress_ud = p;
+}
+
+void cli_progress_free(struct cli_progress *p)
+{
+        if (p && p->tty && p->n)
+                redraw(p);
+        if (p)
+                free(p->bars);
+        free(p);
+}

@@ -1,0 +1,18 @@
+/* moat logout SERVER */
+#include "moat.h"
+
+int cmd_logout(int argc, char **argv)
+{
+        if (argc != 2)
+                return cli_usage("logout SERVER");
+        struct moat_registry_opts o;
+        cli_registry_opts(&o);
+        _cleanup_free_ char *auth = cli.auth_file ? NULL : xasprintf("%s/auth.json", cli.root);
+        if (auth)
+                o.auth_file = auth;
+        struct moat_error err;
+        if (moat_image_logout(argv[1], &o, &err) < 0)
+                return cli_fail(&err);
+        printf("Removed login credentials for %s\n", argv[1]);
+        return 0;
+}

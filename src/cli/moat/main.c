@@ -1,0 +1,84 @@
+/* moat: the user's command line. Global options, then one verb; each verb lives in its own file. */
+#include <stdio.h>
+
+#include "config.h"
+#include "moat.h"
+
+struct moat_cli cli = { .root = "/var/lib/moat" };
+
+static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+        const char *help;
+} verbs[] = {
+        { "pull", cmd_pull, "Pull an image from a registry" },
+        { "push", cmd_push, "Push an image to a registry" },
+        { "images", cmd_images, "List images" },
+        { "image", cmd_image, "Manage images (ls, inspect, rm, prune, history, tag, mount, unmount)" },
+        { "tag", cmd_tag, "Create a tag TARGET that refers to SOURCE" },
+        { "rmi", cmd_rmi, "Remove one or more images" },
+        { "history", cmd_history, "Show the history of an image" },
+        { "load", cmd_load, "Load images from a docker-archive or OCI layout tarball" },
+        { "save", cmd_save, "Save images to a docker-archive tarball" },
+        { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
+        { "login", cmd_login, "Log in to a registry" },
+        { "logout", cmd_logout, "Log out from a registry" },
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: moat [--root DIR] [--insecure-registry HOST[:PORT]]... [--certs-dir DIR] [--auth-file FILE] COMMAND\n\n"
+                   "Commands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+                fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "\nRun 'moat COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "insecure-registry", required_argument, NULL, 'i' },
+                { "certs-dir", required_argument, NULL, 'c' },
+                { "auth-file", required_argument, NULL, 'a' },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *env;
+        if ((env = getenv("MOAT_ROOT")) && *env)
+                cli.root = env;
+        cli.insecure = XNEW(char *, 1);
+        int c;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'r': cli.root = optarg; break;
+                case 'i':
+                        cli.insecure = xrealloc(cli.insecure, sizeof(char *) * (cli.n_insecure + 2));
+                        cli.insecure[cli.n_insecure++] = optarg;
+                        cli.insecure[cli.n_insecure] = NULL;
+                        break;
+                case 'c': cli.certs_dir = optarg; break;
+                case 'a': cli.auth_file = optarg; break;
+                case 'v': printf("moat version %s (commit %s)\n", MOAT_VERSION, MOAT_COMMIT); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return 2;
+        }
+        const char *verb = argv[optind];
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+                if (streq(verbs[i].name, verb)) {
+                        int vargc = argc - optind;
+                        char **vargv = argv + optind;
+                        optind = 0; /* reset getopt for the verb */
+                        return verbs[i].fn(vargc, vargv);
+                }
+        }
+        fprintf(stderr, "moat: unknown command '%s'\n", verb);
+        usage(stderr);
+        return 2;
+}

@@ -1,0 +1,49 @@
+/* moat CLI: what the verb files share — global options, opening the store, error output, and
+ * the pull/push progress display. Verbs stay thin: parse, call one image function, render. */
+#ifndef MOAT_CLI_H
+#define MOAT_CLI_H
+
+#include <getopt.h>
+
+#include "image/image.h"
+
+struct moat_cli {
+        const char *root;
+        char **insecure;
+        size_t n_insecure;
+        const char *certs_dir;
+        const char *auth_file;
+};
+
+extern struct moat_cli cli;
+
+int cli_open_store(struct moat_image_store **s);
+int cli_fail(const struct moat_error *err);
+int cli_usage(const char *usage);
+void cli_registry_opts(struct moat_registry_opts *o);
+/* Progress display for pull/push: bars on a terminal, plain lines otherwise (quiet: nothing). */
+struct cli_progress;
+struct cli_progress *cli_progress_new(bool quiet);
+void cli_progress_attach(struct cli_progress *p, struct moat_registry_opts *o);
+void cli_progress_free(struct cli_progress *p);
+char *cli_human_size(int64_t n);
+
+#define VERB(name) int cmd_##name(int argc, char **argv)
+VERB(pull);
+VERB(push);
+VERB(images);
+VERB(image);
+VERB(inspect);
+VERB(tag);
+VERB(rmi);
+VERB(history);
+VERB(load);
+VERB(save);
+VERB(import);
+VERB(prune);
+VERB(login);
+VERB(logout);
+VERB(mount);
+VERB(unmount);
+
+#endif

@@ -1,0 +1,31 @@
+/* moat image mount IMAGE ID [TARGET] / moat image unmount ID : an overlay snapshot of an image
+ * (what the engine does per container), exposed for debugging and tests. */
+#include "moat.h"
+
+int cmd_mount(int argc, char **argv)
+{
+        if (argc < 3 || argc > 4)
+                return cli_usage("image mount IMAGE SNAPSHOT-ID [TARGET]");
+        _cleanup_store_ struct moat_image_store *s = NULL;
+        if (cli_open_store(&s))
+                return 1;
+        struct moat_error err;
+        _cleanup_free_ char *mp = NULL;
+        if (moat_image_snapshot_mount(s, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &mp, &err) < 0)
+                return cli_fail(&err);
+        printf("%s\n", mp);
+        return 0;
+}
+
+int cmd_unmount(int argc, char **argv)
+{
+        if (argc != 2)
+                return cli_usage("image unmount SNAPSHOT-ID");
+        _cleanup_store_ struct moat_image_store *s = NULL;
+        if (cli_open_store(&s))
+                return 1;
+        struct moat_error err;
+        if (moat_image_snapshot_remove(s, argv[1], &err) < 0)
+                return cli_fail(&err);
+        return 0;
+}

@@ -1,0 +1,172 @@
+/* snapshot: overlayfs over an image's unpacked layers with a fresh upper directory. Each layer is
+ * passed with fsconfig("lowerdir+") (Linux >= 6.8), so the number of layers is not limited by
+ * the one-page mount option string; older kernels fall back to mount(2) with short relative
+ * lower paths (chdir into overlay/). */
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "image/image.h"
+#include "image/internal.h"
+
+static bool valid_id(const char *id)
+{
+        size_t n = strlen(id);
+        if (n == 0 || n > 64 || id[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9') ||
+                      id[i] == '_' || id[i] == '.' || id[i] == '-'))
+                        return false;
+        return true;
+}
+
+static int mount_new_api(struct moat_image_store *s, char **layers, size_t n, const char *upper, const char *work,
+                         const char *target, struct moat_error *err)
+{
+        int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        int r = 0;
+        for (size_t i = n; i-- > 0 && r == 0;) { /* topmost first */
+                _cleanup_free_ char *p = moat_image_layer_path(s, layers[i]);
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p, 0) < 0)
+                        r = -errno;
+        }
+        if (r == 0 && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+                       fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
+                r = -errno;
+        if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                r = moat_error_set(err, errno, "create overlay");
+        int mfd = -1;
+        if (r == 0 && (mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+                r = moat_error_set(err, errno, "fsmount overlay");
+        if (r == 0 && move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                r = moat_error_set(err, errno, "move overlay to %s", target);
+        if (mfd >= 0)
+                close(mfd);
+        close(fs);
+        return r;
+}
+
+/* mount(2) takes all options in one page. Short names keep many layers under it: the snapshot gets
+ * a directory of symlinks "0", "1", ... to its layers and the mount runs with that as the cwd, so
+ * each lower dir costs a few bytes (256 layers fit). */
+static int mount_legacy(struct moat_image_store *s, char **layers, size_t n, const char *dir, const char *upper,
+                        const char *work, const char *target, struct moat_error *err)
+{
+        _cleanup_free_ char *ldir = xasprintf("%s/l", dir);
+        if (mkdir(ldir, 0700) < 0 && errno != EEXIST)
+                return moat_error_set(err, errno, "create %s", ldir);
+        size_t cap = 64 + strlen(upper) + strlen(work) + n * 8;
+        _cleanup_free_ char *opts = xmalloc(cap);
+        size_t off = (size_t) snprintf(opts, cap, "lowerdir=");
+        for (size_t i = n; i-- > 0;) {
+                char name[24];
+                snprintf(name, sizeof name, "%zu", i);
+                _cleanup_free_ char *lp = moat_image_layer_path(s, layers[i]);
+                _cleanup_free_ char *link = xasprintf("%s/%s", ldir, name);
+                if (symlink(lp, link) < 0 && errno != EEXIST)
+                        return moat_error_set(err, errno, "symlink %s", link);
+                off += (size_t) snprintf(opts + off, cap - off, "%s%s", i + 1 < n ? ":" : "", name);
+        }
+        snprintf(opts + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
+        if (strlen(opts) >= (size_t) sysconf(_SC_PAGESIZE))
+                return moat_error_set(err, E2BIG, "overlay options for %zu layers exceed a page", n);
+        _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (chdir(ldir) < 0)
+                return moat_error_set(err, errno, "chdir %s", ldir);
+        int r = mount("overlay", target, "overlay", 0, opts);
+        int e = errno;
+        if (cwd >= 0 && fchdir(cwd) < 0 && r == 0)
+                e = errno;
+        return r < 0 ? moat_error_set(err, e, "mount overlay on %s", target) : 0;
+}
+
+static int record(struct moat_image_store *s, const char *sql, const char *a, const char *b, const char *c,
+                  struct moat_error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = moat_db_prepare(s->db, sql, &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+        if (b)
+                sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+        if (c)
+                sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+                return moat_db_error(s->db, rc, "snapshot record", err);
+        return 0;
+}
+
+int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, const char *id, const char *target,
+                              char **mountpoint, struct moat_error *err)
+{
+        if (!valid_id(id))
+                return moat_error_set(err, 0, "invalid snapshot id %s", id);
+        char iid[MOAT_DIGEST_LEN + 1];
+        int r = moat_image_resolve(s, image, iid, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **layers = NULL;
+        size_t n;
+        r = moat_image_layers(s, iid, &layers, &n, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *dir = xasprintf("%s/snapshots/%s", s->root, id);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir), *work = xasprintf("%s/work", dir);
+        _cleanup_free_ char *mp = target ? xstrdup(target) : xasprintf("%s/merged", dir);
+        if (mkdir(dir, 0700) < 0)
+                return moat_error_set(err, errno, errno == EEXIST ? "snapshot %s exists" : "create snapshot %s", id);
+        r = record(s, "INSERT INTO snapshots(id, image_id, mountpoint) VALUES(?, ?, ?)", id, iid, mp, err);
+        if (r == 0 && (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0))
+                r = moat_error_set(err, errno, "create snapshot dirs");
+        if (r == 0 && !target && mkdir(mp, 0755) < 0)
+                r = moat_error_set(err, errno, "create %s", mp);
+        if (r == 0 && n == 0) {
+                /* overlayfs needs a lower layer: an image without layers gets an empty one */
+                r = moat_error_set(err, 0, "image %s has no layers", image);
+        }
+        if (r == 0) {
+                /* MOAT_OVERLAY_LEGACY=1 forces the fallback (tests run it on new kernels too) */
+                const char *legacy = getenv("MOAT_OVERLAY_LEGACY");
+                r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(s, layers, n, upper, work, mp, err);
+                if (r == -EINVAL || r == -ENOSYS || r == -EPERM)
+                        r = mount_legacy(s, layers, n, dir, upper, work, mp, err);
+        }
+        if (r < 0) {
+                struct moat_error e2;
+                record(s, "DELETE FROM snapshots WHERE id = ?", id, NULL, NULL, &e2);
+                if (r != -EEXIST)
+                        moat_rm_rf(dir, &e2);
+                return moat_error_wrap(err, "mount snapshot %s of %s", id, image);
+        }
+        *mountpoint = STEAL(mp);
+        return 0;
+}
+
+int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err)
+{
+        if (!valid_id(id))
+                return moat_error_set(err, 0, "invalid snapshot id %s", id);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = moat_db_prepare(s->db, "SELECT mountpoint FROM snapshots WHERE id = ?", &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return moat_error_set(err, ENOENT, "no such snapshot %s", id);
+        _cleanup_free_ char *mp = xstrdup((const char *) sqlite3_column_text(st, 0));
+        if (umount2(mp, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT) {
+                if (errno != EBUSY || umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                        return moat_error_set(err, errno, "unmount %s", mp);
+        }
+        _cleanup_free_ char *dir = xasprintf("%s/snapshots/%s", s->root, id);
+        /* moat_rm_rf never crosses into another filesystem: a mount left behind is not emptied */
+        r = moat_rm_rf(dir, err);
+        if (r < 0)
+                return moat_error_wrap(err, "remove snapshot %s", id);
+        return record(s, "DELETE FROM snapshots WHERE id = ?", id, NULL, NULL, err);
+}
