@@ -672,6 +672,47 @@ fail:
         return r;
 }
 
+int moat_runtime_spawn(const struct moat_runtime *rt, const struct moat_create_opts *o, pid_t *pid, int *pty_master,
+                       struct moat_error *err)
+{
+        struct moat_create_opts oo = *o;
+        oo.detach = false;
+        oo.console_socket = NULL;
+        struct created cr;
+        int r = do_create(rt, &oo, true, &cr, err);
+        if (r < 0)
+                return r;
+        if (moat_sync_send(cr.sync_fd, SYNC_START, "S", 1, -1) < 0) {
+                r = moat_error_set(err, EPIPE, "start the container");
+                goto fail;
+        }
+        {
+                enum moat_sync_type t;
+                _cleanup_free_ char *data = NULL;
+                if (moat_sync_recv(cr.sync_fd, &t, &data, NULL, NULL) == 0 && t == SYNC_ERROR) {
+                        r = moat_error_set(err, 0, "%s", data);
+                        goto fail;
+                }
+        }
+        close(cr.sync_fd);
+        cr.sync_fd = -1;
+        run_poststart(&cr.c, &cr.spec);
+        *pid = cr.pid;
+        *pty_master = cr.pty_master;
+        cr.pty_master = -1;
+        created_release(&cr);
+        return 0;
+fail:
+        kill(cr.pid, SIGKILL);
+        waitpid(cr.pid, NULL, 0);
+        {
+                struct moat_error e;
+                destroy_stopped(rt, &cr.c, &e);
+        }
+        created_release(&cr);
+        return r;
+}
+
 int moat_runtime_state(const struct moat_runtime *rt, const char *id, json_t **state, struct moat_error *err)
 {
         struct moat_container c;

@@ -45,5 +45,17 @@ VERB(login);
 VERB(logout);
 VERB(mount);
 VERB(unmount);
+VERB(run);
+VERB(create);
+VERB(start);
+VERB(stop);
+VERB(kill);
+VERB(rm);
+VERB(ps);
+VERB(logs);
+VERB(exec);
+VERB(wait);
+VERB(inspect_any);
+VERB(sync);
 
 #endif
