@@ -424,7 +424,16 @@ static int remove_locked(struct moat_engine *e, const char *id, struct moat_erro
         struct moat_error e2;
         if (moat_runtime_delete(&e->rt, id, true, &e2) < 0 && e2.code != ENOENT)
                 moat_warn("runtime state of %s: %s", id, e2.msg);
-        int r = moat_image_snapshot_remove(e->store, id, err);
+        /* in one write transaction: snapshot_remove reads then writes, and a read transaction that
+         * upgrades while another process writes fails at once (SQLITE_BUSY) instead of waiting */
+        int r = moat_db_begin(e->db, err);
+        if (r < 0)
+                return r;
+        r = moat_image_snapshot_remove(e->store, id, err);
+        if (r < 0 && r != -ENOENT)
+                moat_db_rollback(e->db);
+        else if ((r = moat_db_commit(e->db, err)) < 0)
+                return r;
         if (r < 0 && r != -ENOENT)
                 return moat_error_wrap(err, "remove the root filesystem of %s", id);
         _cleanup_free_ char *d = cdir(e, id);
@@ -728,6 +737,7 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
                 argv[k++] = "--wait-attach";
         argv[k] = NULL;
         int p[2];
+        _cleanup_free_ char *dir_log = xasprintf("%s/monitor.log", dir);
         if (pipe2(p, O_CLOEXEC) < 0)
                 return moat_error_set(err, errno, "pipe");
         pid_t pid = fork();
@@ -744,7 +754,9 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
                 int dn = open("/dev/null", O_RDWR);
                 dup2(dn, 0);
                 dup2(dn, 1);
-                dup2(dn, 2);
+                /* the monitor's own diagnostics (and those of the _sync it runs) */
+                int lf = open(dir_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+                dup2(lf >= 0 ? lf : dn, 2);
                 if (p[1] == 3)
                         fcntl(3, F_SETFD, 0);
                 else

@@ -40,6 +40,7 @@ struct mon {
         size_t linelen[2];
         int restart_count;
         int64_t started, finished;
+        int diag_fd; /* our stderr as the engine gave it (monitor.log) */
 };
 
 static int64_t now_ns(void)
@@ -243,7 +244,7 @@ static int spawn(struct mon *m, struct moat_error *err)
         int dn = open("/dev/null", O_RDWR | O_CLOEXEC);
         dup2(dn, 0);
         dup2(dn, 1);
-        dup2(dn, 2);
+        dup2(m->diag_fd >= 0 ? m->diag_fd : dn, 2);
         close(dn);
         if (!m->tty) {
                 close(out[1]);
@@ -428,6 +429,9 @@ int moat_monitor_main(int argc, char **argv)
         if (lm && moat_parse_uint64(lm, &v) == 0 && v >= 1024)
                 m.log_max = v;
         m.rt.root = rtroot;
+        m.diag_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        if (chdir("/") < 0)
+                return 1;
         prctl(PR_SET_CHILD_SUBREAPER, 1);
         sigset_t set;
         sigemptyset(&set);
@@ -461,14 +465,17 @@ int moat_monitor_main(int argc, char **argv)
         int code = 0;
         bool oom = false;
         int64_t backoff_ms = 100;
+        _cleanup_free_ char *final_error = NULL;
         for (;;) {
                 struct moat_error err;
                 if (spawn(&m, &err) < 0) {
                         m.finished = now_ns();
                         write_status(&m, "exited", 127, false, err.msg);
+                        /* the clients' and the starter's view: the same as the final status below */
                         report_ready(&m, "E %s", err.msg);
                         broadcast(&m, FRAME_ERROR, err.msg, strlen(err.msg));
-                        code = 127;
+                        code = strstr(err.msg, "not found") || strstr(err.msg, "No such file") ? 127 : 126;
+                        final_error = xstrdup(err.msg);
                         break;
                 }
                 write_status(&m, "running", 0, false, NULL);
@@ -495,12 +502,10 @@ int moat_monitor_main(int argc, char **argv)
                 if (backoff_ms < 60000)
                         backoff_ms *= 2;
         }
-        write_status(&m, "exited", code, oom, NULL);
+        write_status(&m, "exited", code, oom, final_error);
         close(m.listen_fd);
         if (m.log_fd >= 0)
                 close(m.log_fd);
-        if (fchdir(m.dirfd) == 0 && chdir("/") == 0) {
-        }
         close(m.dirfd);
         run_sync(&m);
         char buf[16];
