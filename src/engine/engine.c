@@ -4,6 +4,7 @@
  * directory, and the DB row is updated in one statement, so two moat processes never interleave
  * and a kill -9 at any point leaves a row the next command repairs (see refresh()). */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -385,9 +386,44 @@ int moat_engine_get(struct moat_engine *e, const char *name_or_id, struct moat_c
         return 0;
 }
 
+static bool row_exists(struct moat_engine *e, const char *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        struct moat_error err;
+        if (moat_db_prepare(e->db, "SELECT 1 FROM containers WHERE id = ?", &s, &err) < 0)
+                return true;
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        return sqlite3_step(s) != SQLITE_DONE;
+}
+
+/* A directory without a record is what a create killed before its INSERT leaves: nothing is
+ * mounted there yet, so once nobody holds its lock it can go. */
+static void remove_orphan_dirs(struct moat_engine *e)
+{
+        DIR *d = opendir(e->containers);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strlen(de->d_name) != 64 || row_exists(e, de->d_name))
+                        continue;
+                int fd = lock_dir(e, de->d_name, false);
+                if (fd < 0)
+                        continue;
+                if (!row_exists(e, de->d_name)) {
+                        _cleanup_free_ char *p = cdir(e, de->d_name);
+                        struct moat_error err;
+                        moat_rm_rf(p, &err);
+                }
+                close(fd);
+        }
+        closedir(d);
+}
+
 int moat_engine_list(struct moat_engine *e, bool all, struct moat_container_info **out, size_t *n,
                      struct moat_error *err)
 {
+        remove_orphan_dirs(e);
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = moat_db_prepare(e->db, "SELECT " ROW_COLS " FROM containers ORDER BY created DESC", &s, err);
         if (r < 0)
@@ -524,19 +560,35 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
         json_t *icfg = json_object_get(idoc, "Config");
 
         unsigned char rnd[32];
-        if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
-                json_decref(idoc);
-                return moat_error_set(err, errno, "getrandom");
-        }
         char id[65];
-        for (size_t i = 0; i < 32; i++)
-                snprintf(id + 2 * i, 3, "%02x", rnd[i]);
-        _cleanup_free_ char *dir = cdir(e, id);
-        if (mkdir(dir, 0700) < 0) {
-                json_decref(idoc);
-                return moat_error_set(err, errno, "create %s", dir);
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int lk = -1;
+        /* mkdir, then lock; a sweep of record-less directories (remove_orphan_dirs) may take the
+         * directory between the two: then it is gone (no links) and we take another id */
+        for (int attempt = 0; lk < 0; attempt++) {
+                if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
+                        json_decref(idoc);
+                        return moat_error_set(err, errno, "getrandom");
+                }
+                for (size_t i = 0; i < 32; i++)
+                        snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+                free(dir);
+                dir = cdir(e, id);
+                if (mkdir(dir, 0700) < 0) {
+                        json_decref(idoc);
+                        return moat_error_set(err, errno, "create %s", dir);
+                }
+                lk = lock_dir(e, id, true);
+                struct stat st;
+                if (lk >= 0 && (fstat(lk, &st) < 0 || st.st_nlink == 0)) {
+                        close(lk);
+                        lk = -1;
+                }
+                if (lk < 0 && attempt > 8) {
+                        json_decref(idoc);
+                        return moat_error_set(err, EAGAIN, "create %s: removed while being created", dir);
+                }
         }
-        _cleanup_close_ int lk = lock_dir(e, id, true);
         json_t *labels = json_object();
         for (size_t i = 0; o->labels && o->labels[i]; i++) {
                 const char *eq = strchr(o->labels[i], '=');

@@ -181,3 +181,41 @@ def test_inspect_document(moat):
     img = json.loads(moat("inspect", "busybox", check=True).stdout)[0]
     assert img["Id"] == d["Image"]
     assert moat("inspect", "nothing-here").returncode == 1
+
+
+def test_interrupted_create_is_reported_and_removable(moat):
+    """A record left 'creating' by a killed moat is reported dead, and rm removes it."""
+    import sqlite3
+    moat("create", "busybox", "true", check=True)  # the schema and the image exist
+    cid = "f" * 64
+    os.mkdir(os.path.join(moat.root, "containers", cid))
+    db = sqlite3.connect(os.path.join(moat.root, "moat.db"))
+    db.execute("INSERT INTO containers(id, name, image, created, state) VALUES(?, 'half', 'busybox', 1, 'creating')",
+               (cid,))
+    db.commit()
+    db.close()
+    st = moat.state("half")
+    assert st["Status"] == "dead" and "interrupted" in st["Error"]
+    assert moat("rm", "half").returncode == 0
+    moat.assert_clean(cid)
+
+
+def test_kill_9_of_moat_at_any_point_of_run(moat):
+    """moat killed at random points of create/start: every record is whole or reported, rm cleans all."""
+    import random
+    rnd = random.Random(5)
+    for i in range(12):
+        p = moat.popen("run", "-d", "busybox", "sleep", "0.5")
+        time.sleep(rnd.uniform(0.0, 0.25))
+        p.kill()
+        p.wait()
+    time.sleep(1)
+    for line in moat("ps", "-a").stdout.splitlines()[1:]:
+        assert any(w in line for w in ("Exited", "Up", "Created", "Dead")), line
+    ids = moat.all_ids()
+    for cid in ids:
+        assert moat("rm", "-f", cid).returncode == 0
+    assert moat.all_ids() == []
+    from engine_helpers import mounts_under
+    assert mounts_under(moat.root) == []
+    assert os.listdir(os.path.join(moat.root, "containers")) == []
