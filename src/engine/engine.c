@@ -341,6 +341,9 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
                 c->pid = 0;
         } else if (alive) {
                 set_str(&c->state, s ? s : "running");
+                _cleanup_free_ char *pm = xasprintf("%s/%s/paused", e->containers, c->id);
+                if (streq(c->state, "running") && access(pm, F_OK) == 0)
+                        set_str(&c->state, "paused");
                 if (s && streq(s, "restarting"))
                         c->exit_code = (int) json_integer_value(json_object_get(st, "exit_code"));
         } else {
@@ -958,6 +961,17 @@ static bool wait_exited(struct moat_engine *e, const char *id, int timeout_ms)
         return false;
 }
 
+/* A frozen cgroup holds signals until it thaws. */
+static void thaw(struct moat_engine *e, struct moat_container_info *c)
+{
+        _cleanup_free_ char *pm = xasprintf("%s/%s/paused", e->containers, c->id);
+        if (streq(c->state, "paused") || access(pm, F_OK) == 0) {
+                struct moat_error e2;
+                moat_runtime_resume(&e->rt, c->id, &e2);
+                unlink(pm);
+        }
+}
+
 int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err)
 {
         struct moat_container_info c;
@@ -972,6 +986,7 @@ int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout,
         int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd >= 0)
                 close(fd);
+        thaw(e, &c);
         if (timeout < 0)
                 timeout = (int) json_integer_value(json_object_get(c.config, "StopTimeout"));
         int sig = moat_signal_parse(json_string_value(json_object_get(c.config, "StopSignal")));
@@ -1053,6 +1068,7 @@ int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force
                         close(fd);
                 struct moat_error e2;
                 moat_runtime_kill(&e->rt, c.id, SIGKILL, true, &e2);
+                thaw(e, &c);
                 wait_monitor_done(e, c.id, 30000);
         }
         int lk = lock_dir(e, c.id, true);

@@ -98,6 +98,20 @@ struct moat_engine_exec_opts {
 int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct moat_engine_exec_opts *o,
                      int *exit_code, struct moat_error *err);
 
+int moat_engine_restart(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err);
+/* Freeze / thaw every process of a running container (its cgroup). */
+int moat_engine_pause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);
+int moat_engine_unpause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);
+int moat_engine_rename(struct moat_engine *e, const char *name_or_id, const char *new_name, struct moat_error *err);
+/* Host pids of the container's processes. */
+int moat_engine_top(struct moat_engine *e, const char *name_or_id, pid_t **pids, size_t *n, struct moat_error *err);
+
+struct moat_container_stats {
+        uint64_t cpu_ns, mem_usage, mem_limit, pids, io_read, io_write;
+};
+int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat_container_stats *st,
+                      struct moat_error *err);
+
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */
 int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err);

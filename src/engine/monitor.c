@@ -456,6 +456,7 @@ int moat_monitor_main(int argc, char **argv)
                 return 1;
         }
         unlinkat(m.dirfd, "stop-requested", 0);
+        unlinkat(m.dirfd, "paused", 0);
         if (m.wait_attach) {
                 report_ready(&m, "L");
                 struct pollfd p = { m.listen_fd, POLLIN, 0 };
@@ -485,6 +486,7 @@ int moat_monitor_main(int argc, char **argv)
                         m.ready_fd = -1;
                 }
                 int st = serve(&m);
+                unlinkat(m.dirfd, "paused", 0);
                 code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
                 oom = oom_killed(&m);
                 if (moat_runtime_delete(&m.rt, m.id, true, &err) < 0)

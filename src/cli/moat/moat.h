@@ -57,5 +57,11 @@ VERB(exec);
 VERB(wait);
 VERB(inspect_any);
 VERB(sync);
+VERB(restart);
+VERB(pause);
+VERB(unpause);
+VERB(rename);
+VERB(top);
+VERB(stats);
 
 #endif

@@ -9,6 +9,9 @@ static void status_text(const struct moat_container_info *c, int64_t now, char *
         if (streq(c->state, "running")) {
                 cli_humanize((now - c->started) / 1000000000, h, sizeof h);
                 snprintf(buf, len, "Up %s", h);
+        } else if (streq(c->state, "paused")) {
+                cli_humanize((now - c->started) / 1000000000, h, sizeof h);
+                snprintf(buf, len, "Up %s (Paused)", h);
         } else if (streq(c->state, "exited")) {
                 cli_humanize((now - c->finished) / 1000000000, h, sizeof h);
                 snprintf(buf, len, "Exited (%d) %s ago", c->exit_code, h);
