@@ -334,6 +334,36 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 goto fail;
         json_object_set_new(proc, "user", json_pack("{s:i,s:i}", "uid", (int) uid, "gid", (int) gid));
 
+        for (i = 0; o->ulimits && o->ulimits[i]; i++) {
+                _cleanup_free_ char *u = xstrdup(o->ulimits[i]);
+                char *val = strchr(u, '=');
+                if (!val) {
+                        r = moat_error_set(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD]", o->ulimits[i]);
+                        goto fail;
+                }
+                *val++ = '\0';
+                char *hard = strchr(val, ':');
+                if (hard)
+                        *hard++ = '\0';
+                unsigned long long soft_v, hard_v;
+                _cleanup_free_ char *name = xasprintf("RLIMIT_%s", u);
+                for (char *q = name; *q; q++)
+                        *q = (char) toupper((unsigned char) *q);
+                if (moat_rlimit_from_name(name) < 0 || moat_parse_uint64(val, &soft_v) < 0 ||
+                    moat_parse_uint64(hard ? hard : val, &hard_v) < 0 || soft_v > hard_v) {
+                        r = moat_error_set(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD] with a known name and "
+                                                   "SOFT <= HARD", o->ulimits[i]);
+                        goto fail;
+                }
+                json_t *rl = json_object_get(proc, "rlimits");
+                if (!rl)
+                        json_object_set_new(proc, "rlimits", rl = json_array());
+                for (size_t k = json_array_size(rl); k-- > 0;)
+                        if (streq(json_string_value(json_object_get(json_array_get(rl, k), "type")), name))
+                                json_array_remove(rl, k);
+                json_array_append_new(rl, json_pack("{s:s,s:I,s:I}", "type", name, "soft", (json_int_t) soft_v, "hard",
+                                                    (json_int_t) hard_v));
+        }
         if ((r = apply_caps(proc, o, err)) < 0)
                 goto fail;
         if (o->privileged)
@@ -393,9 +423,30 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_t *res = json_object_get(linux_, "resources");
         if (o->memory > 0)
                 json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory));
-        if (o->cpus > 0)
-                json_object_set_new(res, "cpu", json_pack("{s:I,s:I}", "quota", (json_int_t) (o->cpus * 100000),
-                                                          "period", (json_int_t) 100000));
+        if (o->memory_swap) {
+                if (!o->memory) {
+                        r = moat_error_set(err, 0, "--memory-swap needs -m/--memory");
+                        goto fail;
+                }
+                if (o->memory_swap > 0 && o->memory_swap < o->memory) {
+                        r = moat_error_set(err, 0, "--memory-swap must be at least -m/--memory");
+                        goto fail;
+                }
+                json_object_set_new(json_object_get(res, "memory"), "swap", json_integer(o->memory_swap));
+        }
+        if (o->cpu_shares) {
+                json_t *cpu = json_object_get(res, "cpu");
+                if (!cpu)
+                        json_object_set_new(res, "cpu", cpu = json_object());
+                json_object_set_new(cpu, "shares", json_integer((json_int_t) o->cpu_shares));
+        }
+        if (o->cpus > 0) {
+                json_t *cpu = json_object_get(res, "cpu");
+                if (!cpu)
+                        json_object_set_new(res, "cpu", cpu = json_object());
+                json_object_set_new(cpu, "quota", json_integer((json_int_t) (o->cpus * 100000)));
+                json_object_set_new(cpu, "period", json_integer(100000));
+        }
         if (o->pids_limit)
                 json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) o->pids_limit));
         if (o->privileged)
@@ -447,6 +498,9 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 json_array_append_new(so, json_pack("s+", "seccomp=", o->seccomp));
         json_object_set_new(hc, "SecurityOpt", so);
         json_object_set_new(hc, "UsernsMode", json_string("host"));
+        json_object_set_new(hc, "MemorySwap", json_integer(o->memory_swap));
+        json_object_set_new(hc, "CpuShares", json_integer((json_int_t) o->cpu_shares));
+        json_object_set_new(hc, "Ulimits", strv_json(o->ulimits));
         const char *rp = o->restart ? o->restart : "no";
         const char *colon = strchr(rp, ':');
         json_object_set_new(hc, "RestartPolicy",
@@ -454,6 +508,21 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                                       "MaximumRetryCount", colon ? atoi(colon + 1) : 0));
         json_object_set_new(hc, "RestartPolicyString", json_string(rp));
         json_object_set_new(rec, "HostConfig", hc);
+        /* what this container gives up of Moat's defaults: shown by inspect, written to the event log */
+        json_t *weak = json_array();
+        if (o->privileged)
+                json_array_append_new(weak, json_string("--privileged"));
+        for (i = 0; o->cap_add && o->cap_add[i]; i++)
+                json_array_append_new(weak, json_pack("s+", "--cap-add=", o->cap_add[i]));
+        if (!o->privileged && o->seccomp)
+                json_array_append_new(weak, json_pack("s+", "--security-opt=seccomp=", o->seccomp));
+        if (o->network && streq(o->network, "host"))
+                json_array_append_new(weak, json_string("--network=host"));
+        if (o->pids_limit < 0)
+                json_array_append_new(weak, json_string("--pids-limit=-1"));
+        for (i = 0; o->binds && o->binds[i]; i++)
+                json_array_append_new(weak, json_pack("s+", "--volume=", o->binds[i]));
+        json_object_set_new(rec, "Weakenings", weak);
         json_object_set(rec, "Process", proc);
 
         json_decref(ep);

@@ -115,6 +115,29 @@ static char *cdir(struct moat_engine *e, const char *id)
         return xasprintf("%s/%s", e->containers, id);
 }
 
+void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra)
+{
+        char t[48];
+        moat_rfc3339_now(t, sizeof t);
+        json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "time", t, "type", "container", "action", action, "id", id,
+                               "name", name ? name : "");
+        if (extra)
+                json_object_update(ev, extra);
+        char *line = json_dumps(ev, JSON_COMPACT);
+        json_decref(ev);
+        if (!line)
+                return;
+        _cleanup_free_ char *buf = xasprintf("%s\n", line);
+        free(line);
+        _cleanup_free_ char *path = xasprintf("%s/events.log", e->root);
+        /* one O_APPEND write per event: concurrent writers never interleave within a line */
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+                (void) moat_write_all(fd, buf, strlen(buf));
+                close(fd);
+        }
+}
+
 /* ---- records ------------------------------------------------------------------------------- */
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -373,6 +396,10 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
                 struct moat_error err;
                 if (update_row(e, c, &err) < 0)
                         moat_warn("%s", err.msg);
+                else if (streq(c->state, "exited"))
+                        moat_engine_event(e, "die", c->id, c->name,
+                                          json_pack("{s:i,s:b,s:s}", "exitCode", c->exit_code, "oomKilled",
+                                                    c->oom_killed, "error", c->error ? c->error : ""));
         }
 }
 
@@ -485,6 +512,7 @@ static int remove_locked(struct moat_engine *e, const char *id, struct moat_erro
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
                 return moat_db_error(e->db, rc, "delete container", err);
+        moat_engine_event(e, "destroy", id, NULL, NULL);
         return 0;
 }
 
@@ -659,6 +687,11 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
                         r = moat_db_error(e->db, rc, "record container", err);
                         goto fail;
                 }
+        }
+        {
+                json_t *weak = json_object_get(rec, "Weakenings");
+                moat_engine_event(e, "create", id, name,
+                                  json_pack("{s:s,s:O}", "image", o->image, "weakenings", weak ? weak : json_null()));
         }
         json_decref(spec);
         json_decref(rec);
@@ -890,6 +923,7 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
         set_str(&c.error, "");
         if ((r = update_row(e, &c, err)) < 0)
                 goto out;
+        moat_engine_event(e, "start", c.id, c.name, NULL);
         if (attach_fd)
                 *attach_fd = steal_fd(&afd);
         r = 0;

@@ -42,6 +42,9 @@ struct moat_container_opts {
         char **tmpfs;            /* DEST[:OPTIONS] */
         char **binds;            /* SRC:DEST[:ro|rw] (absolute SRC) */
         int64_t memory;          /* bytes, 0 none */
+        int64_t memory_swap;     /* memory + swap in bytes (docker's --memory-swap), 0 none, -1 unlimited */
+        uint64_t cpu_shares;     /* 0 none */
+        char **ulimits;          /* NAME=SOFT[:HARD] */
         double cpus;             /* 0 none */
         int64_t pids_limit;      /* 0 default (2048), -1 unlimited */
         const char *restart;     /* no | on-failure[:N] | always | unless-stopped */

@@ -25,6 +25,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
  * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
 int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);
 char *moat_engine_generate_name(unsigned seed);
+/* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra}. */
+void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
 int moat_signal_parse(const char *s);
 
 #endif

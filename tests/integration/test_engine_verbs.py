@@ -41,3 +41,46 @@ def test_restart_rename_top_stats(moat):
     assert st["Running"] and st["Pid"] != pid1
     moat.wait_for(lambda: moat("logs", "two").stdout == "start\nstart\n", what="second run's output")
     assert moat("stats", "--no-stream", "nonexistent").returncode == 1
+
+
+def test_oom_kill_shows_in_inspect(moat):
+    p = moat("run", "--name", "hog", "-m", "16m", "busybox", "sh", "-c",
+             "a=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived")
+    assert p.returncode == 137 and "survived" not in p.stdout
+    st = moat.state("hog")
+    assert st["OOMKilled"] and st["ExitCode"] == 137
+    p = moat("run", "--name", "fine", "-m", "64m", "busybox", "true")
+    assert p.returncode == 0 and not moat.state("fine")["OOMKilled"]
+
+
+def test_weakening_flags_are_in_inspect_and_the_event_log(moat):
+    import json
+    import os
+    cid = moat("create", "--cap-add", "NET_ADMIN", "--security-opt", "seccomp=unconfined", "--network", "host",
+               "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    weak = moat.inspect(cid)["MoatWeakenings"]
+    assert weak == ["--cap-add=NET_ADMIN", "--security-opt=seccomp=unconfined", "--network=host"]
+    plain = moat("create", "busybox", "true", check=True).stdout.strip()
+    assert moat.inspect(plain)["MoatWeakenings"] == []
+    events = [json.loads(l) for l in open(os.path.join(moat.root, "events.log"))]
+    created = {e["id"]: e for e in events if e["action"] == "create"}
+    assert created[cid]["weakenings"] == weak and created[plain]["weakenings"] == []
+    moat("start", "-a", plain, check=True)
+    moat("rm", plain, check=True)
+    actions = [e["action"] for e in (json.loads(l) for l in open(os.path.join(moat.root, "events.log")))
+               if e["id"] == plain]
+    assert actions == ["create", "start", "die", "destroy"]
+
+
+def test_ulimit_cpu_shares_memory_swap(moat):
+    p = moat("run", "--rm", "--ulimit", "nofile=100:200", "--cpu-shares", "512", "-m", "32m", "--memory-swap", "64m",
+             "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; cat /sys/fs/cgroup/cpu/cpu.shares "
+             "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/cpu.weight")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.split()
+    assert out[:2] == ["100", "200"]
+    if len(out) == 4:
+        assert out[2:] == ["512", str(64 << 20)]
+    assert moat("run", "--rm", "--ulimit", "bogus=1", "busybox", "true").returncode == 125
+    assert moat("run", "--rm", "--memory-swap", "64m", "busybox", "true").returncode == 125

@@ -262,6 +262,24 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                                       "host user namespace (the only accepted value is host)");
                 case 'p': case 'P': return refuse("-p/--publish", "bridge networking and published ports come later");
                 case O_MOUNT: return refuse("--mount", "use -v SRC:DEST[:ro] for binds and --tmpfs");
+                case O_MEMSWAP:
+                        if (streq(optarg, "-1"))
+                                r->o.memory_swap = -1;
+                        else if (parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
+                                fprintf(stderr, "moat: invalid --memory-swap %s\n", optarg);
+                                return -1;
+                        }
+                        break;
+                case O_CPUSHARES: {
+                        unsigned long long v;
+                        if (moat_parse_uint64(optarg, &v) < 0 || v < 2 || v > 262144) {
+                                fprintf(stderr, "moat: invalid --cpu-shares %s (2-262144)\n", optarg);
+                                return -1;
+                        }
+                        r->o.cpu_shares = v;
+                        break;
+                }
+                case O_ULIMIT: push(&r->ulimits, optarg); break;
                 case 'a': return refuse("-a/--attach", NULL);
                 case 'H': return 1;
                 case '?': return -1;
@@ -285,6 +303,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
         }
         r->o.env = r->env;
         r->o.labels = r->labels;
+        r->o.ulimits = r->ulimits;
         r->o.cap_add = r->cap_add;
         r->o.cap_drop = r->cap_drop;
         r->o.tmpfs = r->tmpfs;
@@ -298,6 +317,7 @@ void cli_run_free(struct cli_run *r)
         strv_free(r->o.cmd);
         strv_free(r->env);
         strv_free(r->labels);
+        strv_free(r->ulimits);
         strv_free(r->cap_add);
         strv_free(r->cap_drop);
         strv_free(r->tmpfs);
