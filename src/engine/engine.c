@@ -742,6 +742,19 @@ static char *find_monitor(void)
         return xstrdup("moat-monitor");
 }
 
+/* What the monitor runs when its container ends: moat-monitor-sync beside the monitor, else moat. */
+static char *find_sync_helper(const char *monitor)
+{
+        const char *sl = strrchr(monitor, '/');
+        if (sl) {
+                char *p = xasprintf("%.*s/moat-monitor-sync", (int) (sl - monitor), monitor);
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
+}
+
 static char *self_exe(void)
 {
         char buf[PATH_MAX];
@@ -793,7 +806,10 @@ static int connect_attach(struct moat_engine *e, const char *id, struct moat_err
 static int spawn_monitor(struct moat_engine *e, const struct moat_container_info *c, bool wait_attach, int *ready_out,
                          struct moat_error *err)
 {
-        _cleanup_free_ char *mon = find_monitor(), *exe = self_exe(), *dir = cdir(e, c->id);
+        _cleanup_free_ char *mon = find_monitor(), *dir = cdir(e, c->id);
+        _cleanup_free_ char *exe = find_sync_helper(mon);
+        if (!exe)
+                exe = self_exe();
         json_t *hc = json_object_get(c->config, "HostConfig");
         const char *restart = json_string_value(json_object_get(hc, "RestartPolicyString"));
         bool tty = json_is_true(json_object_get(c->config, "Tty"));
