@@ -30,11 +30,15 @@ int cmd_run(int argc, char **argv)
                 cli_run_free(&r);
                 return cli_fail125(&err);
         }
-        bool detach = r.detach, in = r.o.interactive, tty = r.o.tty;
+        bool detach = r.detach, in = r.o.interactive, tty = r.o.tty, rm = r.o.auto_remove;
         cli_run_free(&r);
         int afd = -1;
         if (moat_engine_start(e, id, detach ? NULL : &afd, &err) < 0) {
                 fprintf(stderr, "moat: %s\n", err.msg);
+                /* --rm: gone when we return, as after a run that worked */
+                struct moat_error e2;
+                if (rm)
+                        moat_engine_remove(e, id, true, &e2);
                 /* the command could not be run: docker's 127 (not found) or 126 (not executable) */
                 if (strstr(err.msg, "No such file") || strstr(err.msg, "not found"))
                         return 127;
