@@ -44,6 +44,10 @@ bench: build
 clean:
 	rm -rf $(BUILD) build-asan
 
+# moat run --rm beside podman run --rm, and the monitor's memory beside conmon (docs/PERFORMANCE.md).
+bench-engine: build
+	./bench/engine.sh $(abspath $(BUILD))
+
 # Image pull beside skopeo and podman (docs/PERFORMANCE.md, "Image pull").
 bench-pull: build
 	./bench/pull.sh $(abspath $(BUILD))
