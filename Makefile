@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all build deps install check check-unit check-integration check-v2 check-asan bench clean
+.PHONY: all build deps install check check-unit check-integration check-v2 check-asan bench bench-engine bench-pull clean
 
 all: build
 

@@ -84,3 +84,17 @@ def test_ulimit_cpu_shares_memory_swap(moat):
         assert out[2:] == ["512", str(64 << 20)]
     assert moat("run", "--rm", "--ulimit", "bogus=1", "busybox", "true").returncode == 125
     assert moat("run", "--rm", "--memory-swap", "64m", "busybox", "true").returncode == 125
+
+
+def test_attach_and_container_prune(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "sleep 0.5; echo late; echo err >&2; exit 6")
+    p = moat("attach", cid)
+    assert (p.returncode, p.stdout, p.stderr) == (6, "late\n", "err\n")
+    keep = moat.run_d("busybox", "sleep", "100")
+    made = moat("create", "busybox", "true", check=True).stdout.strip()
+    p = moat("container", "prune", check=True)
+    assert cid in p.stdout and made in p.stdout and keep not in p.stdout
+    assert moat.all_ids() == [keep[:12]] or moat.all_ids() == [keep]
+    assert moat("container", "ls", "-q").stdout.strip() == keep[:12]
+    for gone in (cid, made):
+        moat.assert_clean(gone)

@@ -63,5 +63,7 @@ VERB(unpause);
 VERB(rename);
 VERB(top);
 VERB(stats);
+VERB(attach);
+VERB(container);
 
 #endif
