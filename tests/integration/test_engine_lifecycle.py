@@ -219,3 +219,25 @@ def test_kill_9_of_moat_at_any_point_of_run(moat):
     from engine_helpers import mounts_under
     assert mounts_under(moat.root) == []
     assert os.listdir(os.path.join(moat.root, "containers")) == []
+
+
+def test_logs_follow_and_timestamps(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo n$i; sleep 0.1; done")
+    p = moat("logs", "-f", cid, timeout=30)  # returns when the container ends
+    assert p.stdout.split() == ["n1", "n2", "n3", "n4", "n5"]
+    p = moat("logs", "-t", "--tail", "1", cid)
+    ts, line = p.stdout.split()
+    assert line == "n5" and ts.endswith("Z") and ts[:4].isdigit()
+
+
+def test_log_rotation_is_size_capped(moat):
+    moat.env["MOAT_LOG_MAX_SIZE"] = "4096"
+    cid = moat.run_d("busybox", "sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done")
+    moat.wait_for(lambda: moat.state(cid)["Status"] == "exited", what="exit")
+    d = os.path.join(moat.root, "containers", cid)
+    logs = sorted(f for f in os.listdir(d) if "-json.log" in f)
+    assert logs == [cid + "-json.log", cid + "-json.log.1"]
+    for f in logs:
+        assert os.path.getsize(os.path.join(d, f)) <= 4096
+    out = moat("logs", cid).stdout.split()
+    assert out[-1] == "line-399" and len(out) < 400  # older lines rotated away
