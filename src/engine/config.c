@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <ctype.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -183,6 +184,16 @@ static const char *const all_caps[] = {
         "CAP_CHECKPOINT_RESTORE",
 };
 
+/* --privileged and ALL mean what this host can give (docker: the engine's own bounding set);
+ * all_caps is in capability-number order. */
+static void add_all_host_caps(json_t *cur)
+{
+        json_array_clear(cur);
+        for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+                if (prctl(PR_CAPBSET_READ, (unsigned long) i, 0, 0, 0) == 1)
+                        json_array_append_new(cur, json_string(all_caps[i]));
+}
+
 static bool cap_known(const char *c)
 {
         for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
@@ -202,11 +213,8 @@ static int apply_caps(json_t *proc, const struct moat_container_opts *o, struct 
 {
         json_t *caps = json_object_get(proc, "capabilities");
         json_t *cur = json_deep_copy(json_object_get(caps, "bounding"));
-        if (o->privileged) {
-                json_array_clear(cur);
-                for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
-                        json_array_append_new(cur, json_string(all_caps[i]));
-        }
+        if (o->privileged)
+                add_all_host_caps(cur);
         for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++) {
                 _cleanup_free_ char *n = cap_name(o->cap_drop[i]);
                 if (streq(n, "CAP_ALL")) {
@@ -224,9 +232,7 @@ static int apply_caps(json_t *proc, const struct moat_container_opts *o, struct 
         for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
                 _cleanup_free_ char *n = cap_name(o->cap_add[i]);
                 if (streq(n, "CAP_ALL")) {
-                        json_array_clear(cur);
-                        for (size_t k = 0; k < ARRAY_SIZE(all_caps); k++)
-                                json_array_append_new(cur, json_string(all_caps[k]));
+                        add_all_host_caps(cur);
                         continue;
                 }
                 if (!cap_known(n)) {

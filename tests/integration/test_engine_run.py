@@ -173,3 +173,15 @@ def test_bind_mount_and_isolation_probe(moat):
              socket.gethostname(), "--pids-fork", timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "# " in p.stdout and " 0 failed" in p.stdout
+
+
+def test_privileged_gets_what_the_host_has(moat):
+    host_bnd = [l for l in open("/proc/self/status") if l.startswith("CapBnd:")][0].split()[1]
+    p = moat("run", "--rm", "--privileged", "busybox", "sh", "-c",
+             "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status")
+    assert p.returncode == 0, p.stderr
+    st = dict(l.split(":\t") for l in p.stdout.splitlines())
+    assert int(st["CapEff"], 16) == int(host_bnd, 16)
+    assert st["NoNewPrivs"] == "0" and st["Seccomp"] == "0"
+    p = moat("run", "--rm", "--cap-add", "ALL", "busybox", "grep", "CapEff", "/proc/self/status")
+    assert int(p.stdout.split()[1], 16) == int(host_bnd, 16)
