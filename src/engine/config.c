@@ -407,8 +407,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 if (mode)
                         *mode++ = '\0';
                 if (!dst || b[0] != '/' || dst[0] != '/') {
-                        r = moat_error_set(err, 0, "-v %s: only SRC:DEST[:ro|rw] binds of absolute host paths are "
-                                                   "supported yet (named volumes are not)", o->binds[i]);
+                        r = moat_error_set(err, 0, "-v %s: expected SRC:DEST[:ro|rw] with SRC an absolute host path "
+                                                   "or a volume name, DEST absolute", o->binds[i]);
                         goto fail;
                 }
                 if (streq(b, "/")) {
@@ -526,8 +526,11 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 json_array_append_new(weak, json_string("--network=host"));
         if (o->pids_limit < 0)
                 json_array_append_new(weak, json_string("--pids-limit=-1"));
+        char *volumes = xasprintf("%s/volumes/", e->root); /* no cleanup attribute: fail: is below */
         for (i = 0; o->binds && o->binds[i]; i++)
-                json_array_append_new(weak, json_pack("s+", "--volume=", o->binds[i]));
+                if (!startswith(o->binds[i], volumes)) /* a named volume is Moat's own directory */
+                        json_array_append_new(weak, json_pack("s+", "--volume=", o->binds[i]));
+        free(volumes);
         json_object_set_new(rec, "Weakenings", weak);
         json_object_set(rec, "Process", proc);
 
@@ -537,7 +540,6 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_decref(env);
         *spec_out = spec;
         *record_out = rec;
-        (void) e;
         return 0;
 fail:
         json_decref(ep);

@@ -38,6 +38,7 @@ static const struct moat_db_migration migrations[] = {
              " restart_count INTEGER NOT NULL DEFAULT 0,"
              " labels TEXT NOT NULL DEFAULT '{}',"
              " error TEXT NOT NULL DEFAULT '')" },
+        { 2, "CREATE TABLE volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}')" },
 };
 
 static int64_t now_ns(void)
@@ -667,8 +668,27 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
         }
         if ((r = moat_image_snapshot_mount(e->store, image_id, id, rootfs, &mp, err)) < 0)
                 goto fail;
-        if ((r = moat_engine_build_spec(e, id, o, icfg, mp ? mp : rootfs, &spec, &rec, err)) < 0)
-                goto fail;
+        {
+                /* named volumes become their directories before the config is built */
+                struct moat_container_opts o2 = *o;
+                _cleanup_strv_ char **binds = NULL;
+                json_t *used = json_array();
+                if ((r = moat_engine_resolve_binds(e, o->binds, &binds, used, err)) < 0) {
+                        json_decref(used);
+                        goto fail;
+                }
+                o2.binds = binds;
+                r = moat_engine_build_spec(e, id, &o2, icfg, mp ? mp : rootfs, &spec, &rec, err);
+                if (r < 0) {
+                        json_decref(used);
+                        goto fail;
+                }
+                json_object_set_new(rec, "Volumes", used);
+                json_object_set_new(json_object_get(rec, "HostConfig"), "Binds", json_array());
+                for (size_t k = 0; o->binds && o->binds[k]; k++)
+                        json_array_append_new(json_object_get(json_object_get(rec, "HostConfig"), "Binds"),
+                                              json_string(o->binds[k]));
+        }
         {
                 _cleanup_free_ char *txt = json_dumps(spec, JSON_INDENT(1));
                 _cleanup_free_ char *cj = xasprintf("%s/config.json", dir);

@@ -115,6 +115,13 @@ struct moat_container_stats {
 int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat_container_stats *st,
                       struct moat_error *err);
 
+/* Named volumes: <root>/volumes/<name>/_data. */
+int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err);
+int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, struct moat_error *err);
+/* Refused while a container refers to the volume. */
+int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
+int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);
+
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */
 int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err);

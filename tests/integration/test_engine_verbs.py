@@ -98,3 +98,22 @@ def test_attach_and_container_prune(moat):
     assert moat("container", "ls", "-q").stdout.strip() == keep[:12]
     for gone in (cid, made):
         moat.assert_clean(gone)
+
+
+def test_named_volumes(moat):
+    assert moat("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f").returncode == 0
+    p = moat("run", "--rm", "-v", "data:/data:ro", "busybox", "sh", "-c", "cat /data/f; touch /data/g || echo ro")
+    assert p.stdout == "kept\nro\n"
+    assert moat("volume", "ls", "-q").stdout.split() == ["data"]
+    import json
+    d = json.loads(moat("volume", "inspect", "data", check=True).stdout)[0]
+    assert d["Name"] == "data" and d["Mountpoint"].startswith(moat.root)
+    cid = moat("create", "-v", "data:/d", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    assert moat.inspect(cid)["MoatWeakenings"] == []  # a named volume gives nothing of the host
+    p = moat("volume", "rm", "data")
+    assert p.returncode == 1 and "in use" in p.stderr
+    moat("rm", cid, check=True)
+    assert moat("volume", "rm", "data").returncode == 0
+    assert moat("volume", "ls", "-q").stdout == ""
+    assert moat("run", "--rm", "-v", "../x:/d", "busybox", "true").returncode == 125

@@ -65,5 +65,6 @@ VERB(top);
 VERB(stats);
 VERB(attach);
 VERB(container);
+VERB(volume);
 
 #endif
