@@ -1162,6 +1162,8 @@ int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force
 int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err)
 {
         _cleanup_close_ int lk = lock_dir(e, id, true);
+        if (lk == -1)
+                return 0; /* its directory is gone: removed already */
         struct moat_container_info c;
         int r = load_row(e, id, &c, err);
         if (r == -ENOENT)
