@@ -26,7 +26,7 @@ print("\n".join(ids))
 def test_concurrent_creates_from_two_processes(moat):
     from engine_helpers import BUILTIN_DIR, MOAT
     moat("create", "busybox", "true", check=True)  # the built-in image is loaded once, up front
-    n = 8
+    n = 25  # 50 containers, as the issue asks
     procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, MOAT, moat.root, tag, str(n), BUILTIN_DIR],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("a", "b")]
     outs = [p.communicate(timeout=300) for p in procs]
