@@ -122,6 +122,11 @@ int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, str
 int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);
 
+/* Copy src to dst; to_container: src on the host, dst in the container's root filesystem (else the
+ * other way). The container side is walked chrooted into it; symlinks are copied, not followed. */
+int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *src, const char *dst, bool to_container,
+                   struct moat_error *err);
+
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */
 int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err);

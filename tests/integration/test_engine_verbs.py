@@ -117,3 +117,34 @@ def test_named_volumes(moat):
     assert moat("volume", "rm", "data").returncode == 0
     assert moat("volume", "ls", "-q").stdout == ""
     assert moat("run", "--rm", "-v", "../x:/d", "busybox", "true").returncode == 125
+
+
+def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):
+    import os
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_text("a\n")
+    (src / "sub" / "g").write_text("b\n")
+    os.symlink("/etc/hostname", src / "link")
+    cid = moat.run_d("busybox", "sh", "-c", "mkdir /out && echo inside > /out/x && ln -s / /out/root && "
+                     "ln -s /etc/passwd /passwd-link && sleep 1000")
+    moat.wait_for(lambda: moat("exec", cid, "test", "-e", "/out/root").returncode == 0, what="setup")
+    assert moat("cp", str(src), f"{cid}:/tmp/").returncode == 0
+    p = moat("exec", cid, "sh", "-c", "cat /tmp/src/f /tmp/src/sub/g; readlink /tmp/src/link")
+    assert p.stdout == "a\nb\n/etc/hostname\n"
+    back = tmp_path / "back"
+    assert moat("cp", f"{cid}:/out", str(back)).returncode == 0
+    assert (back / "x").read_text() == "inside\n"
+    assert os.readlink(back / "root") == "/"  # copied as a link, not followed
+    # a path through a symlink in the container resolves inside the container, never on the host
+    p = moat("cp", f"{cid}:/out/root/etc/passwd", str(tmp_path / "pw"))
+    assert p.returncode == 0
+    assert (tmp_path / "pw").read_text() == moat("exec", cid, "cat", "/etc/passwd").stdout
+    p = moat("cp", f"{cid}:/out/root/etc/shadow", str(tmp_path / "shadow"))
+    assert p.returncode == 1 and not (tmp_path / "shadow").exists()  # busybox has none; the host's is not reached
+    # writing into the container through its symlinks stays inside too
+    one = tmp_path / "one"
+    one.write_text("x\n")
+    assert moat("cp", str(one), f"{cid}:/out/root/tmp/").returncode == 0
+    assert not os.path.exists("/tmp/one") or open("/tmp/one").read() != "x\n"
+    assert moat("exec", cid, "cat", "/tmp/one").stdout == "x\n"

@@ -29,6 +29,7 @@ static const struct {
         { "stats", cmd_stats, "Resource usage of containers (--no-stream)" },
         { "attach", cmd_attach, "Attach to a running container's output (and input with -i)" },
         { "container", cmd_container, "Manage containers (prune, and docker's container VERB spellings)" },
+        { "cp", cmd_cp, "Copy files between a container and the host" },
         { "volume", cmd_volume, "Manage named volumes (create, ls, inspect, rm, prune)" },
         { "inspect", cmd_inspect_any, "Return low-level information on containers or images" },
         { "pull", cmd_pull, "Pull an image from a registry" },

@@ -66,5 +66,6 @@ VERB(stats);
 VERB(attach);
 VERB(container);
 VERB(volume);
+VERB(cp);
 
 #endif
