@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all build deps install check check-unit check-integration check-v2 check-asan bench clean
+.PHONY: all build deps install check check-unit check-integration check-v2 check-asan bench bench-engine bench-pull clean
 
 all: build
 
@@ -44,6 +44,10 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# moat run --rm beside podman run --rm, and the monitor's memory beside conmon (docs/PERFORMANCE.md).
+bench-engine: build
+	./bench/engine.sh $(abspath $(BUILD))
 
 # Image pull beside skopeo and podman (docs/PERFORMANCE.md, "Image pull").
 bench-pull: build

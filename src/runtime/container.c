@@ -681,6 +681,30 @@ int moat_wait_foreground(pid_t pid, int master, int *status_out)
         return 0;
 }
 
+/* run and spawn: start over the sync socket, wait for the exec (or the child's error, forwarding
+ * a seccomp listener on the way), then poststart hooks. */
+static int start_created(struct created *cr, struct moat_error *err)
+{
+        if (moat_sync_send(cr->sync_fd, SYNC_START, "S", 1, -1) < 0)
+                return moat_error_set(err, EPIPE, "start the container");
+        _cleanup_free_ char *hs = state_json_for_hooks(&cr->c, MOAT_STATUS_CREATED);
+        int r = moat_await_exec(cr->sync_fd, &cr->spec, hs, NULL, NULL, err);
+        if (r < 0)
+                return r;
+        close(cr->sync_fd);
+        cr->sync_fd = -1;
+        return run_poststart(&cr->c, &cr->spec, err);
+}
+
+static void abort_created(const struct moat_runtime *rt, struct created *cr)
+{
+        kill(cr->pid, SIGKILL);
+        waitpid(cr->pid, NULL, 0);
+        struct moat_error e;
+        destroy_stopped(rt, &cr->c, &e);
+        created_release(cr);
+}
+
 int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opts *o, int *exit_status,
                      struct moat_error *err)
 {
@@ -688,19 +712,7 @@ int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opt
         int r = do_create(rt, o, true, &cr, err);
         if (r < 0)
                 return r;
-        /* start: over the sync socket, then wait for the exec (EOF) or an error message */
-        if (moat_sync_send(cr.sync_fd, SYNC_START, "S", 1, -1) < 0) {
-                r = moat_error_set(err, EPIPE, "start the container");
-                goto fail;
-        }
-        {
-                _cleanup_free_ char *hs = state_json_for_hooks(&cr.c, MOAT_STATUS_CREATED);
-                if ((r = moat_await_exec(cr.sync_fd, &cr.spec, hs, NULL, NULL, err)) < 0)
-                        goto fail;
-        }
-        close(cr.sync_fd);
-        cr.sync_fd = -1;
-        if ((r = run_poststart(&cr.c, &cr.spec, err)) < 0)
+        if ((r = start_created(&cr, err)) < 0)
                 goto fail;
         if (o->detach) {
                 created_release(&cr);
@@ -720,13 +732,29 @@ int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opt
         created_release(&cr);
         return 0;
 fail:
-        kill(cr.pid, SIGKILL);
-        waitpid(cr.pid, NULL, 0);
-        {
-                struct moat_error e;
-                destroy_stopped(rt, &cr.c, &e);
-        }
+        abort_created(rt, &cr);
+        return r;
+}
+
+int moat_runtime_spawn(const struct moat_runtime *rt, const struct moat_create_opts *o, pid_t *pid, int *pty_master,
+                       struct moat_error *err)
+{
+        struct moat_create_opts oo = *o;
+        oo.detach = false;
+        oo.console_socket = NULL;
+        struct created cr;
+        int r = do_create(rt, &oo, true, &cr, err);
+        if (r < 0)
+                return r;
+        if ((r = start_created(&cr, err)) < 0)
+                goto fail;
+        *pid = cr.pid;
+        *pty_master = cr.pty_master;
+        cr.pty_master = -1;
         created_release(&cr);
+        return 0;
+fail:
+        abort_created(rt, &cr);
         return r;
 }
 

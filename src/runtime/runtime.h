@@ -48,6 +48,13 @@ int moat_runtime_start(const struct moat_runtime *rt, const char *id, struct moa
 int moat_runtime_run(const struct moat_runtime *rt, const struct moat_create_opts *o, int *exit_status,
                      struct moat_error *err);
 
+/* create + start for a caller that stays the container's parent (moat-monitor): nothing is waited
+ * for. The process inherits the caller's fds 0-2 (when process.terminal is false); *pid receives
+ * its pid and *pty_master the terminal's master (-1 without a terminal). The caller reaps the
+ * process and then calls moat_runtime_delete. */
+int moat_runtime_spawn(const struct moat_runtime *rt, const struct moat_create_opts *o, pid_t *pid, int *pty_master,
+                       struct moat_error *err);
+
 enum moat_status { MOAT_STATUS_CREATING, MOAT_STATUS_CREATED, MOAT_STATUS_RUNNING, MOAT_STATUS_PAUSED,
                    MOAT_STATUS_STOPPED };
 const char *moat_status_name(enum moat_status s);

@@ -11,6 +11,27 @@ static const struct {
         int (*fn)(int, char **);
         const char *help;
 } verbs[] = {
+        { "run", cmd_run, "Create and run a new container from an image" },
+        { "create", cmd_create, "Create a new container" },
+        { "start", cmd_start, "Start one or more stopped containers" },
+        { "stop", cmd_stop, "Stop one or more running containers" },
+        { "kill", cmd_kill, "Kill one or more running containers" },
+        { "rm", cmd_rm, "Remove one or more containers" },
+        { "ps", cmd_ps, "List containers" },
+        { "logs", cmd_logs, "Fetch the logs of a container" },
+        { "exec", cmd_exec, "Run a command in a running container" },
+        { "wait", cmd_wait, "Block until containers stop, then print their exit codes" },
+        { "restart", cmd_restart, "Restart one or more containers" },
+        { "pause", cmd_pause, "Pause all processes within one or more containers" },
+        { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+        { "rename", cmd_rename, "Rename a container" },
+        { "top", cmd_top, "Display the running processes of a container" },
+        { "stats", cmd_stats, "Resource usage of containers (--no-stream)" },
+        { "attach", cmd_attach, "Attach to a running container's output (and input with -i)" },
+        { "container", cmd_container, "Manage containers (prune, and docker's container VERB spellings)" },
+        { "cp", cmd_cp, "Copy files between a container and the host" },
+        { "volume", cmd_volume, "Manage named volumes (create, ls, inspect, rm, prune)" },
+        { "inspect", cmd_inspect_any, "Return low-level information on containers or images" },
         { "pull", cmd_pull, "Pull an image from a registry" },
         { "push", cmd_push, "Push an image to a registry" },
         { "images", cmd_images, "List images" },
@@ -70,6 +91,12 @@ int main(int argc, char **argv)
                 return 2;
         }
         const char *verb = argv[optind];
+        if (streq(verb, "_sync")) { /* moat-monitor's call back into the engine */
+                int vargc = argc - optind;
+                char **vargv = argv + optind;
+                optind = 0;
+                return cmd_sync(vargc, vargv);
+        }
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
                 if (streq(verbs[i].name, verb)) {
                         int vargc = argc - optind;

@@ -45,5 +45,27 @@ VERB(login);
 VERB(logout);
 VERB(mount);
 VERB(unmount);
+VERB(run);
+VERB(create);
+VERB(start);
+VERB(stop);
+VERB(kill);
+VERB(rm);
+VERB(ps);
+VERB(logs);
+VERB(exec);
+VERB(wait);
+VERB(inspect_any);
+VERB(sync);
+VERB(restart);
+VERB(pause);
+VERB(unpause);
+VERB(rename);
+VERB(top);
+VERB(stats);
+VERB(attach);
+VERB(container);
+VERB(volume);
+VERB(cp);
 
 #endif

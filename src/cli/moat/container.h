@@ -1,0 +1,24 @@
+/* container: what the container verbs share — the run/create flag parser and engine opening. */
+#ifndef MOAT_CLI_CONTAINER_H
+#define MOAT_CLI_CONTAINER_H
+
+#include "engine/engine.h"
+#include "moat.h"
+
+struct cli_run {
+        struct moat_container_opts o;
+        bool detach;
+        /* owned vectors */
+        char **env, **labels, **ulimits, **cap_add, **cap_drop, **tmpfs, **binds, **entrypoint;
+};
+
+/* Parse run/create flags and IMAGE [COMMAND [ARG...]]; returns -1 after printing the reason
+ * (an exit code of 125 follows), 1 after --help. */
+int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run);
+void cli_run_free(struct cli_run *r);
+int cli_open_engine(struct moat_engine **e);
+/* docker's exit code for an engine error: 125 */
+int cli_fail125(const struct moat_error *err);
+void cli_humanize(int64_t seconds, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,326 @@
+/* container_opts: docker's run/create flags, mapped onto struct moat_container_opts. Flags Moat
+ * does not implement yet are refused by name, never ignored. */
+#include <time.h>
+
+#include "container.h"
+
+int cli_open_engine(struct moat_engine **e)
+{
+        struct moat_error err;
+        if (moat_engine_open(cli.root, e, &err) < 0)
+                return cli_fail125(&err);
+        return 0;
+}
+
+int cli_fail125(const struct moat_error *err)
+{
+        fprintf(stderr, "moat: %s\n", err->msg[0] ? err->msg : "unknown error");
+        return 125;
+}
+
+void cli_humanize(int64_t s, char *buf, size_t len)
+{
+        if (s < 1)
+                snprintf(buf, len, "Less than a second");
+        else if (s == 1)
+                snprintf(buf, len, "1 second");
+        else if (s < 60)
+                snprintf(buf, len, "%lld seconds", (long long) s);
+        else if (s < 120)
+                snprintf(buf, len, "About a minute");
+        else if (s < 3600)
+                snprintf(buf, len, "%lld minutes", (long long) s / 60);
+        else if (s < 7200)
+                snprintf(buf, len, "About an hour");
+        else if (s < 48 * 3600)
+                snprintf(buf, len, "%lld hours", (long long) s / 3600);
+        else if (s < 14 * 86400)
+                snprintf(buf, len, "%lld days", (long long) s / 86400);
+        else if (s < 60 * 86400)
+                snprintf(buf, len, "%lld weeks", (long long) s / (7 * 86400));
+        else if (s < 2 * 365 * 86400)
+                snprintf(buf, len, "%lld months", (long long) s / (30 * 86400));
+        else
+                snprintf(buf, len, "%lld years", (long long) s / (365 * 86400));
+}
+
+static void push(char ***v, const char *s)
+{
+        size_t n = strv_len(*v);
+        *v = xrealloc(*v, sizeof(char *) * (n + 2));
+        (*v)[n] = xstrdup(s);
+        (*v)[n + 1] = NULL;
+}
+
+static int parse_bytes(const char *s, int64_t *out)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s || v < 0)
+                return -1;
+        double mul = 1;
+        switch (*end) {
+        case 'b': case 'B': end++; break;
+        case 'k': case 'K': mul = 1024; end++; break;
+        case 'm': case 'M': mul = 1024 * 1024; end++; break;
+        case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+        default: break;
+        }
+        if (*end == 'b' || *end == 'B')
+                end++;
+        if (*end)
+                return -1;
+        *out = (int64_t) (v * mul);
+        return 0;
+}
+
+static int read_env_file(struct cli_run *r, const char *path)
+{
+        struct moat_error err;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        if (moat_read_file(path, 1 << 20, &buf, &len, &err) < 0) {
+                fprintf(stderr, "moat: --env-file: %s\n", err.msg);
+                return -1;
+        }
+        char *save = NULL;
+        for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                size_t n = strlen(l);
+                if (n && l[n - 1] == '\r')
+                        l[n - 1] = '\0';
+                if (!*l || *l == '#')
+                        continue;
+                push(&r->env, l);
+        }
+        return 0;
+}
+
+static int refuse(const char *flag, const char *why)
+{
+        fprintf(stderr, "moat: %s is not supported yet%s%s\n", flag, why ? ": " : "", why ? why : "");
+        return -1;
+}
+
+enum {
+        O_RM = 256, O_NAME, O_ENVFILE, O_ENTRYPOINT, O_READONLY, O_TMPFS, O_CPUS, O_PIDS, O_CAPADD, O_CAPDROP,
+        O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
+        O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_LOGDRIVER, O_LOGOPT,
+        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_OTHER,
+};
+
+int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
+{
+        static const struct option opts[] = {
+                { "detach", no_argument, NULL, 'd' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "rm", no_argument, NULL, O_RM },
+                { "name", required_argument, NULL, O_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "env-file", required_argument, NULL, O_ENVFILE },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "entrypoint", required_argument, NULL, O_ENTRYPOINT },
+                { "read-only", no_argument, NULL, O_READONLY },
+                { "tmpfs", required_argument, NULL, O_TMPFS },
+                { "memory", required_argument, NULL, 'm' },
+                { "cpus", required_argument, NULL, O_CPUS },
+                { "pids-limit", required_argument, NULL, O_PIDS },
+                { "cap-add", required_argument, NULL, O_CAPADD },
+                { "cap-drop", required_argument, NULL, O_CAPDROP },
+                { "security-opt", required_argument, NULL, O_SECOPT },
+                { "privileged", no_argument, NULL, O_PRIV },
+                { "hostname", required_argument, NULL, O_HOSTNAME },
+                { "network", required_argument, NULL, O_NETWORK },
+                { "net", required_argument, NULL, O_NETWORK },
+                { "label", required_argument, NULL, 'l' },
+                { "restart", required_argument, NULL, O_RESTART },
+                { "stop-signal", required_argument, NULL, O_STOPSIG },
+                { "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
+                { "volume", required_argument, NULL, 'v' },
+                { "userns", required_argument, NULL, O_USERNS },
+                { "publish", required_argument, NULL, 'p' },
+                { "publish-all", no_argument, NULL, 'P' },
+                { "mount", required_argument, NULL, O_MOUNT },
+                { "memory-swap", required_argument, NULL, O_MEMSWAP },
+                { "cpu-shares", required_argument, NULL, O_CPUSHARES },
+                { "ulimit", required_argument, NULL, O_ULIMIT },
+                { "device", required_argument, NULL, O_DEVICE },
+                { "init", no_argument, NULL, O_INIT },
+                { "health-cmd", required_argument, NULL, O_HEALTH },
+                { "log-driver", required_argument, NULL, O_LOGDRIVER },
+                { "log-opt", required_argument, NULL, O_LOGOPT },
+                { "dns", required_argument, NULL, O_DNS },
+                { "add-host", required_argument, NULL, O_ADDHOST },
+                { "pid", required_argument, NULL, O_HOSTNS },
+                { "ipc", required_argument, NULL, O_HOSTNS },
+                { "uts", required_argument, NULL, O_HOSTNS },
+                { "attach", required_argument, NULL, 'a' },
+                { "platform", required_argument, NULL, O_PLATFORM },
+                { "pull", required_argument, NULL, O_PULL },
+                { "sysctl", required_argument, NULL, O_SYSCTL },
+                { "group-add", required_argument, NULL, O_GROUPADD },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        memset(r, 0, sizeof *r);
+        r->o.stop_timeout = -1;
+        int c, idx;
+        while ((c = getopt_long(argc, argv, "+ditv:e:w:u:m:l:p:Pa:", opts, &idx)) != -1) {
+                switch (c) {
+                case 'd':
+                        if (!is_run)
+                                return refuse("-d", "create never starts the container");
+                        r->detach = true;
+                        break;
+                case 'i': r->o.interactive = true; break;
+                case 't': r->o.tty = true; break;
+                case O_RM: r->o.auto_remove = true; break;
+                case O_NAME: r->o.name = optarg; break;
+                case 'e': push(&r->env, optarg); break;
+                case O_ENVFILE:
+                        if (read_env_file(r, optarg) < 0)
+                                return -1;
+                        break;
+                case 'w': r->o.workdir = optarg; break;
+                case 'u': r->o.user = optarg; break;
+                case O_ENTRYPOINT:
+                        r->o.entrypoint_set = true;
+                        strv_free(r->entrypoint);
+                        r->entrypoint = NULL;
+                        push(&r->entrypoint, optarg);
+                        break;
+                case O_READONLY: r->o.read_only = true; break;
+                case O_TMPFS: push(&r->tmpfs, optarg); break;
+                case 'm':
+                        if (parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
+                                fprintf(stderr, "moat: invalid -m %s (at least 6m)\n", optarg);
+                                return -1;
+                        }
+                        break;
+                case O_CPUS: {
+                        char *end;
+                        r->o.cpus = strtod(optarg, &end);
+                        if (*end || r->o.cpus <= 0 || r->o.cpus > 1024) {
+                                fprintf(stderr, "moat: invalid --cpus %s\n", optarg);
+                                return -1;
+                        }
+                        break;
+                }
+                case O_PIDS: {
+                        long long v;
+                        if (moat_parse_int64(optarg, &v) < 0 || v == 0) {
+                                fprintf(stderr, "moat: invalid --pids-limit %s\n", optarg);
+                                return -1;
+                        }
+                        r->o.pids_limit = v < 0 ? -1 : v;
+                        break;
+                }
+                case O_CAPADD: push(&r->cap_add, optarg); break;
+                case O_CAPDROP: push(&r->cap_drop, optarg); break;
+                case O_SECOPT:
+                        if (streq(optarg, "no-new-privileges") || streq(optarg, "no-new-privileges:true") ||
+                            streq(optarg, "no-new-privileges=true"))
+                                break; /* already Moat's default */
+                        if (startswith(optarg, "no-new-privileges"))
+                                return refuse(optarg, "no_new_privs is always on (use --privileged to drop every "
+                                                      "confinement)");
+                        if (startswith(optarg, "seccomp=") || startswith(optarg, "seccomp:")) {
+                                r->o.seccomp = optarg + 8;
+                                break;
+                        }
+                        return refuse(optarg, "only no-new-privileges, seccomp=unconfined and seccomp=FILE");
+                case O_PRIV: r->o.privileged = true; break;
+                case O_HOSTNAME: r->o.hostname = optarg; break;
+                case O_NETWORK:
+                        if (!streq(optarg, "none") && !streq(optarg, "host"))
+                                return refuse(xasprintf("--network %s", optarg),
+                                              "only none (the default) and host; bridge networking comes later");
+                        r->o.network = optarg;
+                        break;
+                case 'l': push(&r->labels, optarg); break;
+                case O_RESTART: r->o.restart = optarg; break;
+                case O_STOPSIG: r->o.stop_signal = optarg; break;
+                case O_STOPTIMEOUT: {
+                        long long v;
+                        if (moat_parse_int64(optarg, &v) < 0 || v < 0 || v > 86400) {
+                                fprintf(stderr, "moat: invalid --stop-timeout %s\n", optarg);
+                                return -1;
+                        }
+                        r->o.stop_timeout = (int) v;
+                        break;
+                }
+                case 'v': push(&r->binds, optarg); break;
+                case O_USERNS:
+                        if (streq(optarg, "host"))
+                                break;
+                        return refuse(xasprintf("--userns=%s", optarg),
+                                      "user namespaces per container are not implemented yet; containers run in the "
+                                      "host user namespace (the only accepted value is host)");
+                case 'p': case 'P': return refuse("-p/--publish", "bridge networking and published ports come later");
+                case O_MOUNT: return refuse("--mount", "use -v SRC:DEST[:ro] for binds and --tmpfs");
+                case O_MEMSWAP:
+                        if (streq(optarg, "-1"))
+                                r->o.memory_swap = -1;
+                        else if (parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
+                                fprintf(stderr, "moat: invalid --memory-swap %s\n", optarg);
+                                return -1;
+                        }
+                        break;
+                case O_CPUSHARES: {
+                        unsigned long long v;
+                        if (moat_parse_uint64(optarg, &v) < 0 || v < 2 || v > 262144) {
+                                fprintf(stderr, "moat: invalid --cpu-shares %s (2-262144)\n", optarg);
+                                return -1;
+                        }
+                        r->o.cpu_shares = v;
+                        break;
+                }
+                case O_ULIMIT: push(&r->ulimits, optarg); break;
+                case 'a': return refuse("-a/--attach", NULL);
+                case 'H': return 1;
+                case '?': return -1;
+                default:
+                        return refuse(xasprintf("--%s", opts[idx].name), NULL);
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "moat: \"%s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]\n",
+                        is_run ? "run" : "create");
+                return -1;
+        }
+        if (r->detach && r->o.auto_remove && false)
+                return -1;
+        r->o.image = argv[optind++];
+        if (optind < argc) {
+                char **cmd = NULL;
+                for (int i = optind; i < argc; i++)
+                        push(&cmd, argv[i]);
+                r->o.cmd = cmd;
+        }
+        r->o.env = r->env;
+        r->o.labels = r->labels;
+        r->o.ulimits = r->ulimits;
+        r->o.cap_add = r->cap_add;
+        r->o.cap_drop = r->cap_drop;
+        r->o.tmpfs = r->tmpfs;
+        r->o.binds = r->binds;
+        r->o.entrypoint = r->entrypoint;
+        return 0;
+}
+
+void cli_run_free(struct cli_run *r)
+{
+        strv_free(r->o.cmd);
+        strv_free(r->env);
+        strv_free(r->labels);
+        strv_free(r->ulimits);
+        strv_free(r->cap_add);
+        strv_free(r->cap_drop);
+        strv_free(r->tmpfs);
+        strv_free(r->binds);
+        strv_free(r->entrypoint);
+}

@@ -1,0 +1,44 @@
+/* moat container prune [-f]: remove every stopped container (exited, created, dead). */
+#include "container.h"
+
+int cmd_container(int argc, char **argv)
+{
+        if (argc >= 2 && streq(argv[1], "prune")) {
+                _cleanup_engine_ struct moat_engine *e = NULL;
+                if (cli_open_engine(&e))
+                        return 1;
+                struct moat_error err;
+                struct moat_container_info *v;
+                size_t n;
+                if (moat_engine_list(e, true, &v, &n, &err) < 0)
+                        return cli_fail(&err);
+                int rc = 0;
+                printf("Deleted Containers:\n");
+                for (size_t i = 0; i < n; i++) {
+                        if (streq(v[i].state, "running") || streq(v[i].state, "paused") ||
+                            streq(v[i].state, "restarting"))
+                                continue;
+                        if (moat_engine_remove(e, v[i].id, false, &err) < 0) {
+                                fprintf(stderr, "moat: %s\n", err.msg);
+                                rc = 1;
+                        } else
+                                printf("%s\n", v[i].id);
+                }
+                moat_container_info_free(v, n);
+                return rc;
+        }
+        /* docker's "container VERB" spellings of the top-level verbs */
+        static const struct { const char *name; int (*fn)(int, char **); } sub[] = {
+                { "run", cmd_run }, { "create", cmd_create }, { "start", cmd_start }, { "stop", cmd_stop },
+                { "restart", cmd_restart }, { "kill", cmd_kill }, { "rm", cmd_rm }, { "ls", cmd_ps },
+                { "ps", cmd_ps }, { "logs", cmd_logs }, { "exec", cmd_exec }, { "wait", cmd_wait },
+                { "inspect", cmd_inspect_any }, { "pause", cmd_pause }, { "unpause", cmd_unpause },
+                { "rename", cmd_rename }, { "top", cmd_top }, { "stats", cmd_stats }, { "attach", cmd_attach },
+        };
+        for (size_t i = 0; argc >= 2 && i < ARRAY_SIZE(sub); i++)
+                if (streq(argv[1], sub[i].name)) {
+                        optind = 0;
+                        return sub[i].fn(argc - 1, argv + 1);
+                }
+        return cli_usage("container prune | container VERB ... (run, ls, rm, logs, ...)");
+}

@@ -1,0 +1,85 @@
+/* moat volume create|ls|inspect|rm|prune: named volumes. */
+#include <sys/random.h>
+
+#include "container.h"
+
+int cmd_volume(int argc, char **argv)
+{
+        static const char usage[] = "volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... | prune";
+        if (argc < 2)
+                return cli_usage(usage);
+        const char *sub = argv[1];
+        _cleanup_engine_ struct moat_engine *e = NULL;
+        if (cli_open_engine(&e))
+                return 1;
+        struct moat_error err;
+        int rc = 0;
+        if (streq(sub, "create")) {
+                char gen[65];
+                const char *name = argc >= 3 ? argv[2] : NULL;
+                if (!name) {
+                        unsigned char r[32];
+                        if (getrandom(r, sizeof r, 0) != sizeof r)
+                                return 1;
+                        for (size_t i = 0; i < 32; i++)
+                                snprintf(gen + 2 * i, 3, "%02x", r[i]);
+                        name = gen;
+                }
+                if (moat_engine_volume_create(e, name, &err) < 0)
+                        return cli_fail(&err);
+                printf("%s\n", name);
+                return 0;
+        }
+        if (streq(sub, "ls") || streq(sub, "list")) {
+                bool quiet = argc >= 3 && (streq(argv[2], "-q") || streq(argv[2], "--quiet"));
+                _cleanup_strv_ char **v = NULL;
+                size_t n;
+                if (moat_engine_volume_list(e, &v, &n, &err) < 0)
+                        return cli_fail(&err);
+                if (!quiet)
+                        printf("DRIVER    VOLUME NAME\n");
+                for (size_t i = 0; i < n; i++)
+                        printf(quiet ? "%s\n" : "local     %s\n", v[i]);
+                return 0;
+        }
+        if (streq(sub, "inspect")) {
+                json_t *all = json_array();
+                for (int i = 2; i < argc; i++) {
+                        json_t *d;
+                        if (moat_engine_volume_inspect(e, argv[i], &d, &err) < 0) {
+                                fprintf(stderr, "moat: %s\n", err.msg);
+                                rc = 1;
+                        } else
+                                json_array_append_new(all, d);
+                }
+                char *s = json_dumps(all, JSON_INDENT(4));
+                printf("%s\n", s);
+                free(s);
+                json_decref(all);
+                return rc;
+        }
+        if (streq(sub, "rm") || streq(sub, "remove")) {
+                for (int i = 2; i < argc; i++) {
+                        if (streq(argv[i], "-f") || streq(argv[i], "--force"))
+                                continue;
+                        if (moat_engine_volume_remove(e, argv[i], &err) < 0) {
+                                fprintf(stderr, "moat: %s\n", err.msg);
+                                rc = 1;
+                        } else
+                                printf("%s\n", argv[i]);
+                }
+                return rc;
+        }
+        if (streq(sub, "prune")) {
+                _cleanup_strv_ char **v = NULL;
+                size_t n;
+                if (moat_engine_volume_list(e, &v, &n, &err) < 0)
+                        return cli_fail(&err);
+                printf("Deleted Volumes:\n");
+                for (size_t i = 0; i < n; i++)
+                        if (moat_engine_volume_remove(e, v[i], &err) == 0)
+                                printf("%s\n", v[i]);
+                return 0;
+        }
+        return cli_usage(usage);
+}

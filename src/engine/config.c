@@ -1,0 +1,551 @@
+/* config: a container's OCI config.json from three sources, in this order of precedence: the
+ * user's flags, the image's config (Entrypoint, Cmd, Env, WorkingDir, User, StopSignal), and
+ * Moat's secure defaults (moat_spec_default: 11 capabilities, no_new_privs, the default seccomp
+ * profile, masked and read-only paths, the device allow list, pids limit 2048). */
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <ctype.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "engine/internal.h"
+
+static const char *const adjectives[] = {
+        "admiring", "agile", "amazing", "bold", "brave", "calm", "clever", "cool", "eager", "elegant",
+        "epic", "fervent", "focused", "gallant", "gentle", "happy", "hopeful", "jolly", "keen", "kind",
+        "loving", "lucid", "modest", "nifty", "noble", "patient", "quirky", "serene", "sharp", "stoic",
+        "tender", "upbeat", "vibrant", "wise", "zealous", "youthful",
+};
+static const char *const surnames[] = {
+        "agnesi", "babbage", "bardeen", "bohr", "curie", "darwin", "dijkstra", "einstein", "euler",
+        "fermat", "feynman", "gauss", "goldberg", "hamilton", "hopper", "hypatia", "kepler", "knuth",
+        "lamarr", "lovelace", "meitner", "newton", "noether", "pascal", "ritchie", "shannon", "thompson",
+        "torvalds", "turing", "wozniak", "yalow", "zuse",
+};
+
+char *moat_engine_generate_name(unsigned seed)
+{
+        return xasprintf("%s_%s", adjectives[seed % ARRAY_SIZE(adjectives)],
+                         surnames[(seed / ARRAY_SIZE(adjectives)) % ARRAY_SIZE(surnames)]);
+}
+
+int moat_signal_parse(const char *s)
+{
+        static const struct { const char *n; int v; } sigs[] = {
+                { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 },
+                { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
+                { "WINCH", SIGWINCH }, { "ALRM", SIGALRM }, { "PIPE", SIGPIPE },
+        };
+        if (!s || !*s)
+                return -1;
+        long long v;
+        if (moat_parse_int64(s, &v) == 0)
+                return v > 0 && v < 65 ? (int) v : -1;
+        if (startswith(s, "SIG"))
+                s += 3;
+        for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+                if (strcasecmp(s, sigs[i].n) == 0)
+                        return sigs[i].v;
+        return -1;
+}
+
+static int read_in_root(int rootfd, const char *path, char **out, struct moat_error *err)
+{
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        if (fd < 0)
+                return -errno;
+        /* a FIFO or device in the image must not block or feed us forever: a bounded regular file */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (4 << 20)) {
+                close(fd);
+                return moat_error_set(err, 0, "%s: not a regular file of at most 4 MiB", path);
+        }
+        size_t max = (size_t) st.st_size, len = 0;
+        char *buf = xmalloc(max + 1);
+        ssize_t n;
+        while (len < max && (n = read(fd, buf + len, max - len)) > 0)
+                len += (size_t) n;
+        buf[len] = '\0';
+        *out = buf;
+        int r = 0;
+        close(fd);
+        return r;
+}
+
+/* Find name (or numeric id) in a passwd/group file; fields: name:x:id:gid:... */
+static int lookup(const char *file, const char *key, long *id, long *gid)
+{
+        bool numeric = key[strspn(key, "0123456789")] == '\0';
+        char *save = NULL;
+        for (char *line = strtok_r((char *) file, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[4] = { 0 };
+                char *p = line;
+                for (int i = 0; i < 4 && p; i++) {
+                        f[i] = p;
+                        p = strchr(p, ':');
+                        if (p)
+                                *p++ = '\0';
+                }
+                if (!f[2])
+                        continue;
+                bool match = numeric ? streq(f[2], key) : streq(f[0], key);
+                if (!match)
+                        continue;
+                long long v;
+                if (moat_parse_int64(f[2], &v) < 0 || v < 0 || v > 0x7fffffff)
+                        continue;
+                *id = (long) v;
+                if (gid) {
+                        *gid = -1;
+                        if (f[3] && (p = strchr(f[3], ':')))
+                                *p = '\0';
+                        if (f[3] && moat_parse_int64(f[3], &v) == 0 && v >= 0 && v <= 0x7fffffff)
+                                *gid = (long) v;
+                }
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err)
+{
+        *uid = 0;
+        *gid = 0;
+        if (!user || !*user)
+                return 0;
+        _cleanup_free_ char *u = xstrdup(user);
+        char *g = strchr(u, ':');
+        if (g)
+                *g++ = '\0';
+        _cleanup_close_ int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (rootfd < 0)
+                return moat_error_set(err, errno, "open %s", rootfs);
+        long id = -1, pgid = -1;
+        bool unum = u[0] && u[strspn(u, "0123456789")] == '\0';
+        struct moat_error e2;
+        _cleanup_free_ char *passwd = NULL;
+        int r = read_in_root(rootfd, "/etc/passwd", &passwd, &e2);
+        if (r == 0 && lookup(passwd, u, &id, &pgid) == 0) {
+                /* found */
+        } else if (unum) {
+                long long v;
+                if (moat_parse_int64(u, &v) < 0 || v > 0x7fffffff)
+                        return moat_error_set(err, 0, "invalid user \"%s\"", user);
+                id = (long) v;
+                pgid = 0;
+        } else
+                return moat_error_set(err, 0, "unable to find user %s: no matching entries in passwd file", u);
+        *uid = (uid_t) id;
+        *gid = pgid >= 0 ? (gid_t) pgid : 0;
+        if (g && *g) {
+                long gg = -1;
+                _cleanup_free_ char *group = NULL;
+                if (read_in_root(rootfd, "/etc/group", &group, &e2) == 0 && lookup(group, g, &gg, NULL) == 0)
+                        *gid = (gid_t) gg;
+                else if (g[strspn(g, "0123456789")] == '\0') {
+                        long long v;
+                        if (moat_parse_int64(g, &v) < 0 || v > 0x7fffffff)
+                                return moat_error_set(err, 0, "invalid group \"%s\"", g);
+                        *gid = (gid_t) v;
+                } else
+                        return moat_error_set(err, 0, "unable to find group %s: no matching entries in group file", g);
+        }
+        return 0;
+}
+
+static json_t *strv_json(char **v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; v && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+static char *cap_name(const char *c)
+{
+        char *n = startswith(c, "CAP_") || startswith(c, "cap_") ? xstrdup(c) : xasprintf("CAP_%s", c);
+        for (char *p = n; *p; p++)
+                *p = (char) toupper((unsigned char) *p);
+        return n;
+}
+
+static const char *const all_caps[] = {
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+        "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+        "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+        "CAP_CHECKPOINT_RESTORE",
+};
+
+/* --privileged and ALL mean what this host can give (docker: the engine's own bounding set);
+ * all_caps is in capability-number order. */
+static void add_all_host_caps(json_t *cur)
+{
+        json_array_clear(cur);
+        for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+                if (prctl(PR_CAPBSET_READ, (unsigned long) i, 0, 0, 0) == 1)
+                        json_array_append_new(cur, json_string(all_caps[i]));
+}
+
+static bool cap_known(const char *c)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+                if (streq(all_caps[i], c))
+                        return true;
+        return false;
+}
+
+static void caps_set(json_t *caps, json_t *list)
+{
+        const char *sets[] = { "bounding", "effective", "permitted" };
+        for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+                json_object_set(caps, sets[i], list);
+}
+
+static int apply_caps(json_t *proc, const struct moat_container_opts *o, struct moat_error *err)
+{
+        json_t *caps = json_object_get(proc, "capabilities");
+        json_t *cur = json_deep_copy(json_object_get(caps, "bounding"));
+        if (o->privileged)
+                add_all_host_caps(cur);
+        for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++) {
+                _cleanup_free_ char *n = cap_name(o->cap_drop[i]);
+                if (streq(n, "CAP_ALL")) {
+                        json_array_clear(cur);
+                        continue;
+                }
+                if (!cap_known(n)) {
+                        json_decref(cur);
+                        return moat_error_set(err, 0, "--cap-drop: unknown capability \"%s\"", o->cap_drop[i]);
+                }
+                for (size_t k = json_array_size(cur); k-- > 0;)
+                        if (streq(json_string_value(json_array_get(cur, k)), n))
+                                json_array_remove(cur, k);
+        }
+        for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
+                _cleanup_free_ char *n = cap_name(o->cap_add[i]);
+                if (streq(n, "CAP_ALL")) {
+                        add_all_host_caps(cur);
+                        continue;
+                }
+                if (!cap_known(n)) {
+                        json_decref(cur);
+                        return moat_error_set(err, 0, "--cap-add: unknown capability \"%s\"", o->cap_add[i]);
+                }
+                bool have = false;
+                for (size_t k = 0; k < json_array_size(cur); k++)
+                        have |= streq(json_string_value(json_array_get(cur, k)), n);
+                if (!have)
+                        json_array_append_new(cur, json_string(n));
+        }
+        caps_set(caps, cur);
+        json_decref(cur);
+        return 0;
+}
+
+static void env_set(json_t *env, const char *kv)
+{
+        const char *eq = strchr(kv, '=');
+        size_t klen = eq ? (size_t) (eq - kv) : strlen(kv);
+        for (size_t i = 0; i < json_array_size(env); i++) {
+                const char *s = json_string_value(json_array_get(env, i));
+                if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=') {
+                        json_array_set_new(env, i, json_string(kv));
+                        return;
+                }
+        }
+        json_array_append_new(env, json_string(kv));
+}
+
+static json_t *mount_json(const char *dest, const char *type, const char *src, const char *const *opts, size_t n)
+{
+        json_t *o = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(o, json_string(opts[i]));
+        return json_pack("{s:s,s:s,s:s,s:o}", "destination", dest, "type", type, "source", src, "options", o);
+}
+
+int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
+                           json_t *icfg, const char *rootfs, json_t **spec_out, json_t **record_out,
+                           struct moat_error *err)
+{
+        json_t *spec = moat_spec_default(false);
+        json_t *proc = json_object_get(spec, "process");
+        json_t *linux_ = json_object_get(spec, "linux");
+        int r;
+
+        /* command: Entrypoint + Cmd; a given --entrypoint drops the image's Cmd (as docker does) */
+        json_t *args = json_array();
+        json_t *ep = o->entrypoint_set ? strv_json(o->entrypoint) : json_incref(json_object_get(icfg, "Entrypoint"));
+        if (o->entrypoint_set && o->entrypoint && o->entrypoint[0] && !o->entrypoint[0][0])
+                json_array_clear(ep);
+        json_t *cmd = o->cmd ? strv_json(o->cmd)
+                             : o->entrypoint_set ? json_array() : json_incref(json_object_get(icfg, "Cmd"));
+        if (json_is_array(ep))
+                json_array_extend(args, ep);
+        if (json_is_array(cmd))
+                json_array_extend(args, cmd);
+        if (json_array_size(args) == 0) {
+                json_decref(ep);
+                json_decref(cmd);
+                json_decref(args);
+                json_decref(spec);
+                return moat_error_set(err, 0, "no command specified");
+        }
+        json_object_set(proc, "args", args);
+        json_object_set_new(proc, "terminal", json_boolean(o->tty));
+
+        json_t *env = json_array();
+        env_set(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(icfg, "Env"), i, v)
+                if (json_is_string(v))
+                        env_set(env, json_string_value(v));
+        _cleanup_free_ char *hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(id, 12);
+        _cleanup_free_ char *hn = xasprintf("HOSTNAME=%s", hostname);
+        env_set(env, hn);
+        if (o->tty)
+                env_set(env, "TERM=xterm");
+        for (i = 0; o->env && o->env[i]; i++) {
+                if (strchr(o->env[i], '=')) {
+                        env_set(env, o->env[i]);
+                } else if (getenv(o->env[i])) {
+                        _cleanup_free_ char *kv = xasprintf("%s=%s", o->env[i], getenv(o->env[i]));
+                        env_set(env, kv);
+                }
+        }
+        json_object_set(proc, "env", env);
+
+        const char *wd = o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
+        if (!wd || !*wd)
+                wd = "/";
+        if (wd[0] != '/') {
+                r = moat_error_set(err, 0, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
+                goto fail;
+        }
+        json_object_set_new(proc, "cwd", json_string(wd));
+
+        const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
+        uid_t uid;
+        gid_t gid;
+        if ((r = moat_engine_resolve_user(rootfs, user, &uid, &gid, err)) < 0)
+                goto fail;
+        json_object_set_new(proc, "user", json_pack("{s:i,s:i}", "uid", (int) uid, "gid", (int) gid));
+
+        for (i = 0; o->ulimits && o->ulimits[i]; i++) {
+                _cleanup_free_ char *u = xstrdup(o->ulimits[i]);
+                char *val = strchr(u, '=');
+                if (!val) {
+                        r = moat_error_set(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD]", o->ulimits[i]);
+                        goto fail;
+                }
+                *val++ = '\0';
+                char *hard = strchr(val, ':');
+                if (hard)
+                        *hard++ = '\0';
+                unsigned long long soft_v, hard_v;
+                _cleanup_free_ char *name = xasprintf("RLIMIT_%s", u);
+                for (char *q = name; *q; q++)
+                        *q = (char) toupper((unsigned char) *q);
+                if (moat_rlimit_from_name(name) < 0 || moat_parse_uint64(val, &soft_v) < 0 ||
+                    moat_parse_uint64(hard ? hard : val, &hard_v) < 0 || soft_v > hard_v) {
+                        r = moat_error_set(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD] with a known name and "
+                                                   "SOFT <= HARD", o->ulimits[i]);
+                        goto fail;
+                }
+                json_t *rl = json_object_get(proc, "rlimits");
+                if (!rl)
+                        json_object_set_new(proc, "rlimits", rl = json_array());
+                for (size_t k = json_array_size(rl); k-- > 0;)
+                        if (streq(json_string_value(json_object_get(json_array_get(rl, k), "type")), name))
+                                json_array_remove(rl, k);
+                json_array_append_new(rl, json_pack("{s:s,s:I,s:I}", "type", name, "soft", (json_int_t) soft_v, "hard",
+                                                    (json_int_t) hard_v));
+        }
+        if ((r = apply_caps(proc, o, err)) < 0)
+                goto fail;
+        if (o->privileged)
+                json_object_set_new(proc, "noNewPrivileges", json_false());
+
+        json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", o->read_only));
+        json_object_set_new(spec, "hostname", json_string(hostname));
+
+        json_t *mounts = json_object_get(spec, "mounts");
+        for (i = 0; o->tmpfs && o->tmpfs[i]; i++) {
+                _cleanup_free_ char *t = xstrdup(o->tmpfs[i]);
+                char *opt = strchr(t, ':');
+                if (opt)
+                        *opt++ = '\0';
+                if (t[0] != '/') {
+                        r = moat_error_set(err, 0, "--tmpfs %s: the destination must be an absolute path", o->tmpfs[i]);
+                        goto fail;
+                }
+                json_t *opts = json_pack("[s,s,s]", "nosuid", "nodev", "noexec");
+                if (opt && *opt) {
+                        json_array_clear(opts);
+                        char *save = NULL;
+                        for (char *p = strtok_r(opt, ",", &save); p; p = strtok_r(NULL, ",", &save))
+                                json_array_append_new(opts, json_string(p));
+                }
+                json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", t, "type", "tmpfs",
+                                                        "source", "tmpfs", "options", opts));
+        }
+        for (i = 0; o->binds && o->binds[i]; i++) {
+                _cleanup_free_ char *b = xstrdup(o->binds[i]);
+                char *dst = strchr(b, ':');
+                char *mode = dst ? strchr(dst + 1, ':') : NULL;
+                if (dst)
+                        *dst++ = '\0';
+                if (mode)
+                        *mode++ = '\0';
+                if (!dst || b[0] != '/' || dst[0] != '/') {
+                        r = moat_error_set(err, 0, "-v %s: expected SRC:DEST[:ro|rw] with SRC an absolute host path "
+                                                   "or a volume name, DEST absolute", o->binds[i]);
+                        goto fail;
+                }
+                if (streq(b, "/")) {
+                        r = moat_error_set(err, 0, "-v %s: binding the host's / into a container is refused",
+                                           o->binds[i]);
+                        goto fail;
+                }
+                bool ro = mode && streq(mode, "ro");
+                if (mode && !ro && !streq(mode, "rw")) {
+                        r = moat_error_set(err, 0, "-v %s: mode \"%s\" is not supported (ro or rw)", o->binds[i], mode);
+                        goto fail;
+                }
+                const char *bo[] = { "rbind", "nosuid", "nodev", ro ? "ro" : "rw" };
+                json_array_append_new(mounts, mount_json(dst, "bind", b, bo, 4));
+        }
+
+        /* resources */
+        json_t *res = json_object_get(linux_, "resources");
+        if (o->memory > 0)
+                json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory));
+        if (o->memory_swap) {
+                if (!o->memory) {
+                        r = moat_error_set(err, 0, "--memory-swap needs -m/--memory");
+                        goto fail;
+                }
+                if (o->memory_swap > 0 && o->memory_swap < o->memory) {
+                        r = moat_error_set(err, 0, "--memory-swap must be at least -m/--memory");
+                        goto fail;
+                }
+                json_object_set_new(json_object_get(res, "memory"), "swap", json_integer(o->memory_swap));
+        }
+        if (o->cpu_shares) {
+                json_t *cpu = json_object_get(res, "cpu");
+                if (!cpu)
+                        json_object_set_new(res, "cpu", cpu = json_object());
+                json_object_set_new(cpu, "shares", json_integer((json_int_t) o->cpu_shares));
+        }
+        if (o->cpus > 0) {
+                json_t *cpu = json_object_get(res, "cpu");
+                if (!cpu)
+                        json_object_set_new(res, "cpu", cpu = json_object());
+                json_object_set_new(cpu, "quota", json_integer((json_int_t) (o->cpus * 100000)));
+                json_object_set_new(cpu, "period", json_integer(100000));
+        }
+        if (o->pids_limit)
+                json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) o->pids_limit));
+        if (o->privileged)
+                json_object_set_new(res, "devices", json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm"));
+        json_object_set_new(linux_, "cgroupsPath", json_pack("s+", "/moat/", id));
+
+        if (o->network && streq(o->network, "host")) {
+                json_t *ns = json_object_get(linux_, "namespaces");
+                for (size_t k = json_array_size(ns); k-- > 0;)
+                        if (streq(json_string_value(json_object_get(json_array_get(ns, k), "type")), "network"))
+                                json_array_remove(ns, k);
+        }
+        if (o->privileged || (o->seccomp && streq(o->seccomp, "unconfined"))) {
+                json_object_del(linux_, "seccomp");
+        } else if (o->seccomp) {
+                json_error_t je;
+                json_t *prof = json_load_file(o->seccomp, JSON_REJECT_DUPLICATES, &je);
+                if (!json_is_object(prof)) {
+                        json_decref(prof);
+                        r = moat_error_set(err, 0, "--security-opt seccomp=%s: %s", o->seccomp, je.text);
+                        goto fail;
+                }
+                json_object_set_new(linux_, "seccomp", prof);
+        }
+        if (o->privileged) {
+                json_object_set_new(linux_, "maskedPaths", json_array());
+                json_object_set_new(linux_, "readonlyPaths", json_array());
+        }
+
+        json_t *rec = json_pack("{s:s,s:O,s:O,s:O,s:s,s:s,s:b,s:b,s:s?}", "Image", o->image, "Entrypoint",
+                                json_is_array(ep) ? ep : json_null(), "Cmd", json_is_array(cmd) ? cmd : json_null(),
+                                "Env", env, "WorkingDir", wd, "User", user ? user : "", "Tty", o->tty, "OpenStdin",
+                                o->interactive, "Hostname", hostname);
+        const char *ss = o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
+        json_object_set_new(rec, "StopSignal", json_string(ss ? ss : "SIGTERM"));
+        json_object_set_new(rec, "StopTimeout", json_integer(o->stop_timeout >= 0 ? o->stop_timeout : 10));
+        json_t *hc = json_pack("{s:b,s:b,s:b,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "AutoRemove", o->auto_remove,
+                               "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
+                               o->network ? o->network : "none", "Memory", (json_int_t) o->memory, "NanoCpus",
+                               (json_int_t) (o->cpus * 1e9), "PidsLimit",
+                               (json_int_t) (o->pids_limit ? o->pids_limit : 2048), "CapAdd", strv_json(o->cap_add),
+                               "CapDrop", strv_json(o->cap_drop), "Binds", strv_json(o->binds), "Tmpfs",
+                               strv_json(o->tmpfs));
+        json_t *so = json_array();
+        json_array_append_new(so, json_string("no-new-privileges"));
+        if (o->privileged || (o->seccomp && streq(o->seccomp, "unconfined")))
+                json_array_append_new(so, json_string("seccomp=unconfined"));
+        else if (o->seccomp)
+                json_array_append_new(so, json_pack("s+", "seccomp=", o->seccomp));
+        json_object_set_new(hc, "SecurityOpt", so);
+        json_object_set_new(hc, "UsernsMode", json_string("host"));
+        json_object_set_new(hc, "MemorySwap", json_integer(o->memory_swap));
+        json_object_set_new(hc, "CpuShares", json_integer((json_int_t) o->cpu_shares));
+        json_object_set_new(hc, "Ulimits", strv_json(o->ulimits));
+        const char *rp = o->restart ? o->restart : "no";
+        const char *colon = strchr(rp, ':');
+        json_object_set_new(hc, "RestartPolicy",
+                            json_pack("{s:s%,s:i}", "Name", rp, colon ? (size_t) (colon - rp) : strlen(rp),
+                                      "MaximumRetryCount", colon ? atoi(colon + 1) : 0));
+        json_object_set_new(hc, "RestartPolicyString", json_string(rp));
+        json_object_set_new(rec, "HostConfig", hc);
+        /* what this container gives up of Moat's defaults: shown by inspect, written to the event log */
+        json_t *weak = json_array();
+        if (o->privileged)
+                json_array_append_new(weak, json_string("--privileged"));
+        for (i = 0; o->cap_add && o->cap_add[i]; i++)
+                json_array_append_new(weak, json_pack("s+", "--cap-add=", o->cap_add[i]));
+        if (!o->privileged && o->seccomp)
+                json_array_append_new(weak, json_pack("s+", "--security-opt=seccomp=", o->seccomp));
+        if (o->network && streq(o->network, "host"))
+                json_array_append_new(weak, json_string("--network=host"));
+        if (o->pids_limit < 0)
+                json_array_append_new(weak, json_string("--pids-limit=-1"));
+        char *volumes = xasprintf("%s/volumes/", e->root); /* no cleanup attribute: fail: is below */
+        for (i = 0; o->binds && o->binds[i]; i++)
+                if (!startswith(o->binds[i], volumes)) /* a named volume is Moat's own directory */
+                        json_array_append_new(weak, json_pack("s+", "--volume=", o->binds[i]));
+        free(volumes);
+        json_object_set_new(rec, "Weakenings", weak);
+        json_object_set(rec, "Process", proc);
+
+        json_decref(ep);
+        json_decref(cmd);
+        json_decref(args);
+        json_decref(env);
+        *spec_out = spec;
+        *record_out = rec;
+        return 0;
+fail:
+        json_decref(ep);
+        json_decref(cmd);
+        json_decref(args);
+        json_decref(env);
+        json_decref(spec);
+        return r;
+}

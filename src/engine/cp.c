@@ -1,0 +1,192 @@
+/* cp: copy files between the host and a container's root filesystem. The container side is
+ * reached from a child process chrooted into the container's root, so no path or symlink in the
+ * container can lead to the host's files; the host side is opened before the chroot and walked
+ * through directory fds. Symlinks are copied as symlinks, never followed inside the tree; device
+ * nodes, FIFOs and sockets are skipped. Volumes and tmpfs mounted inside the container are not
+ * seen (only its root filesystem). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "engine/internal.h"
+
+#define CP_MAX_DEPTH 64
+
+static int copy_file(int sfd, int ddir, const char *name, mode_t mode)
+{
+        int dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        if (dfd < 0)
+                return -errno;
+        char buf[65536];
+        ssize_t n;
+        int r = 0;
+        while ((n = read(sfd, buf, sizeof buf)) > 0)
+                if (moat_write_all(dfd, buf, (size_t) n) < 0) {
+                        r = -errno;
+                        break;
+                }
+        if (n < 0)
+                r = -errno;
+        close(dfd);
+        return r;
+}
+
+/* Copy the entry `name` of directory sdir into directory ddir as `dname`. */
+static int copy_entry(int sdir, const char *name, int ddir, const char *dname, int depth)
+{
+        if (depth > CP_MAX_DEPTH)
+                return -ELOOP;
+        struct stat st;
+        if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(sdir, name, target, sizeof target - 1);
+                if (n < 0)
+                        return -errno;
+                target[n] = '\0';
+                unlinkat(ddir, dname, 0);
+                return symlinkat(target, ddir, dname) < 0 ? -errno : 0;
+        }
+        if (S_ISREG(st.st_mode)) {
+                int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (sfd < 0)
+                        return -errno;
+                int r = copy_file(sfd, ddir, dname, st.st_mode);
+                close(sfd);
+                return r;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return 0; /* devices, FIFOs, sockets: never created */
+        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
+                return -errno;
+        int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s < 0 || d < 0) {
+                int e = errno;
+                if (s >= 0)
+                        close(s);
+                if (d >= 0)
+                        close(d);
+                return -e;
+        }
+        DIR *dir = fdopendir(s);
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && dir && (de = readdir(dir)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = copy_entry(dirfd(dir), de->d_name, d, de->d_name, depth + 1);
+        if (dir)
+                closedir(dir);
+        close(d);
+        return r;
+}
+
+/* Split "a/b/c" into the parent "a/b" (or ".") and the last component "c". */
+static void split(const char *path, char **parent, char **base)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        size_t n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+                p[--n] = '\0';
+        char *sl = strrchr(p, '/');
+        if (!sl) {
+                *parent = xstrdup(".");
+                *base = xstrdup(p);
+        } else if (sl == p) {
+                *parent = xstrdup("/");
+                *base = xstrdup(sl[1] ? sl + 1 : ".");
+        } else {
+                *sl = '\0';
+                *parent = xstrdup(p);
+                *base = xstrdup(sl + 1);
+        }
+}
+
+/* src parent dir + name -> dst: into dst when it is a directory, else as dst. */
+static int do_copy(int sparent, const char *sname, const char *dst)
+{
+        struct stat st;
+        _cleanup_free_ char *dparent = NULL, *dbase = NULL;
+        int ddir;
+        const char *dname;
+        if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+                ddir = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                dname = sname;
+        } else {
+                split(dst, &dparent, &dbase);
+                ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                dname = dbase;
+        }
+        if (ddir < 0)
+                return -errno;
+        int r = copy_entry(sparent, sname, ddir, dname, 0);
+        close(ddir);
+        return r;
+}
+
+int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *src, const char *dst, bool to_container,
+                   struct moat_error *err)
+{
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name_or_id, &c, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", e->containers, c.id);
+        moat_container_info_clear(&c);
+        _cleanup_free_ char *sparent = NULL, *sbase = NULL;
+        split(src, &sparent, &sbase);
+        /* the host side is opened here, before the child enters the container's root:
+         * host -> container: the source's parent; container -> host: the destination directory */
+        _cleanup_free_ char *dname = NULL;
+        _cleanup_close_ int host_fd = -1;
+        if (to_container) {
+                host_fd = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else {
+                struct stat st;
+                if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+                        host_fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        dname = xstrdup(sbase);
+                } else {
+                        _cleanup_free_ char *dp = NULL;
+                        split(dst, &dp, &dname);
+                        host_fd = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                }
+        }
+        if (host_fd < 0)
+                return moat_error_set(err, errno, "open %s", to_container ? src : dst);
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return moat_error_set(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(pipefd[0]);
+                int rr;
+                if (chroot(rootfs) < 0 || chdir("/") < 0)
+                        rr = -errno;
+                else if (to_container)
+                        rr = do_copy(host_fd, sbase, dst);
+                else {
+                        int sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        rr = sdir < 0 ? -errno : copy_entry(sdir, sbase, host_fd, dname, 0);
+                }
+                int code = rr < 0 ? -rr : 0;
+                (void) !write(pipefd[1], &code, sizeof code);
+                _exit(0);
+        }
+        close(pipefd[1]);
+        int code = EIO;
+        if (pid < 0)
+                code = errno;
+        else if (read(pipefd[0], &code, sizeof code) != sizeof code)
+                code = EIO;
+        close(pipefd[0]);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        if (code)
+                return moat_error_set(err, code, "copy %s to %s", src, dst);
+        return 0;
+}

@@ -1,0 +1,137 @@
+/* engine: containers on images. Owns the container records in the state DB, each container's
+ * directory (bundle, log, monitor socket), and the policy of what a container gets by default.
+ * The CLI (and later the API daemon) call these functions and only render their results. */
+#ifndef MOAT_ENGINE_H
+#define MOAT_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+
+struct moat_engine;
+
+int moat_engine_open(const char *root, struct moat_engine **out, struct moat_error *err);
+void moat_engine_close(struct moat_engine *e);
+static inline void moat_engine_closep(struct moat_engine **e)
+{
+        if (*e)
+                moat_engine_close(*e);
+}
+#define _cleanup_engine_ _cleanup_(moat_engine_closep)
+
+/* What `moat create/run` asks for. Strings are borrowed. NULL-terminated vectors. */
+struct moat_container_opts {
+        const char *image;
+        const char *name;        /* NULL: generated adjective_surname */
+        char **cmd;              /* NULL: the image's Cmd */
+        char **entrypoint;       /* NULL: the image's; {""} clears it */
+        bool entrypoint_set;
+        char **env;              /* KEY=VALUE (KEY alone: taken from the caller's environment) */
+        char **labels;           /* KEY=VALUE */
+        const char *workdir;
+        const char *user;
+        const char *hostname;
+        const char *network;     /* none (default) | host */
+        bool tty, interactive, auto_remove, read_only, privileged;
+        bool no_new_privs_off;   /* never: no-new-privileges stays on unless --privileged */
+        const char *seccomp;     /* NULL default | "unconfined" | a profile file */
+        char **cap_add, **cap_drop;
+        char **tmpfs;            /* DEST[:OPTIONS] */
+        char **binds;            /* SRC:DEST[:ro|rw] (absolute SRC) */
+        int64_t memory;          /* bytes, 0 none */
+        int64_t memory_swap;     /* memory + swap in bytes (docker's --memory-swap), 0 none, -1 unlimited */
+        uint64_t cpu_shares;     /* 0 none */
+        char **ulimits;          /* NAME=SOFT[:HARD] */
+        double cpus;             /* 0 none */
+        int64_t pids_limit;      /* 0 default (2048), -1 unlimited */
+        const char *restart;     /* no | on-failure[:N] | always | unless-stopped */
+        const char *stop_signal;
+        int stop_timeout;        /* -1: default 10 */
+};
+
+/* A container as the engine sees it, state refreshed from its monitor. */
+struct moat_container_info {
+        char *id, *name, *image, *image_id, *state, *command, *error;
+        json_t *config; /* the engine's record of the create request and the resolved process */
+        int64_t created, started, finished; /* unix ns; 0 unknown */
+        int exit_code;
+        bool oom_killed;
+        pid_t pid;
+        int restart_count;
+        json_t *labels;
+};
+void moat_container_info_clear(struct moat_container_info *c);
+void moat_container_info_free(struct moat_container_info *v, size_t n);
+
+int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *o, char **id_out,
+                       struct moat_error *err);
+/* Start a created or exited container under a new monitor. attach_fd: when non-NULL, the monitor
+ * waits for this attachment before starting the process, and *attach_fd receives the connection
+ * (see moat_engine_attach_stream). */
+int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err);
+/* Connect to a running container's monitor. */
+int moat_engine_attach(struct moat_engine *e, const char *name_or_id, int *fd, struct moat_error *err);
+/* Pump the attachment: our stdin to the container (when stdin), its output to our stdout/stderr,
+ * signals forwarded; returns the container's exit code (or -1 when the monitor went away). */
+int moat_engine_attach_stream(int fd, bool stdin_open, bool tty);
+
+int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err);
+int moat_engine_kill(struct moat_engine *e, const char *name_or_id, int sig, struct moat_error *err);
+int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force, struct moat_error *err);
+/* Block until the container is not running; *code receives its exit code. */
+int moat_engine_wait(struct moat_engine *e, const char *name_or_id, int *code, struct moat_error *err);
+int moat_engine_get(struct moat_engine *e, const char *name_or_id, struct moat_container_info *out,
+                    struct moat_error *err);
+int moat_engine_list(struct moat_engine *e, bool all, struct moat_container_info **out, size_t *n,
+                     struct moat_error *err);
+/* Docker-style inspect document. */
+int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **out, struct moat_error *err);
+/* Print the log to fds 1/2: tail < 0 all; follow until the container stops. */
+int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, bool follow, bool timestamps,
+                     struct moat_error *err);
+
+struct moat_engine_exec_opts {
+        char **args, **env;
+        const char *user, *workdir;
+        bool tty, interactive, detach;
+};
+int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct moat_engine_exec_opts *o,
+                     int *exit_code, struct moat_error *err);
+
+int moat_engine_restart(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err);
+/* Freeze / thaw every process of a running container (its cgroup). */
+int moat_engine_pause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);
+int moat_engine_unpause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);
+int moat_engine_rename(struct moat_engine *e, const char *name_or_id, const char *new_name, struct moat_error *err);
+/* Host pids of the container's processes. */
+int moat_engine_top(struct moat_engine *e, const char *name_or_id, pid_t **pids, size_t *n, struct moat_error *err);
+
+struct moat_container_stats {
+        uint64_t cpu_ns, mem_usage, mem_limit, pids, io_read, io_write;
+};
+int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat_container_stats *st,
+                      struct moat_error *err);
+
+/* Named volumes: <root>/volumes/<name>/_data. */
+int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err);
+int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, struct moat_error *err);
+/* Refused while a container refers to the volume. */
+int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
+int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);
+
+/* Copy src to dst; to_container: src on the host, dst in the container's root filesystem (else the
+ * other way). The container side is walked chrooted into it; symlinks are copied, not followed. */
+int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *src, const char *dst, bool to_container,
+                   struct moat_error *err);
+
+/* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
+ * wrote, and remove the container when it asked for --rm and is done. */
+int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err);
+
+/* moat-monitor's body (src/engine/monitor.c); argv after the program name. Returns an exit code. */
+int moat_monitor_main(int argc, char **argv);
+
+#endif

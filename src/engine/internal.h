@@ -1,0 +1,35 @@
+/* internal: what the engine's files share with each other and nobody else. */
+#ifndef MOAT_ENGINE_INTERNAL_H
+#define MOAT_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+#include "util/db.h"
+#include "util/log.h"
+
+struct moat_engine {
+        char *root;        /* --root */
+        char *containers;  /* <root>/containers */
+        char *run_root;    /* the runtime library's state root */
+        struct moat_image_store *store;
+        struct moat_db *db;
+        struct moat_runtime rt;
+};
+
+/* config.c: the OCI config.json for a container and the engine's record of the request. */
+int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
+                           json_t *image_config, const char *rootfs, json_t **spec_out, json_t **record_out,
+                           struct moat_error *err);
+/* "name[:group]" or "uid[:gid]" resolved in the container's own /etc/passwd and /etc/group, read
+ * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
+int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);
+char *moat_engine_generate_name(unsigned seed);
+/* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra}. */
+void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
+int moat_signal_parse(const char *s);
+char *moat_engine_volume_path(struct moat_engine *e, const char *name);
+/* -v NAME:/dest -> the named volume's directory; the names used are appended to used. */
+int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, json_t *used, struct moat_error *err);
+
+#endif

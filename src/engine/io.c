@@ -1,0 +1,319 @@
+/* io: what a user sees of a container's streams — attaching to the monitor, reading the json-file
+ * log, exec — and the docker-style inspect document. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+
+#include "engine/attach.h"
+#include "engine/internal.h"
+
+static void send_winsize(int fd)
+{
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+                char b[32];
+                int n = snprintf(b, sizeof b, "%u %u", ws.ws_row, ws.ws_col);
+                moat_frame_send(fd, FRAME_RESIZE, b, (size_t) n);
+        }
+}
+
+int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+        for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+                sigaddset(&set, fwd[i]);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        struct termios saved;
+        bool raw = false;
+        if (tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+                struct termios t = saved;
+                cfmakeraw(&t);
+                raw = tcsetattr(0, TCSANOW, &t) == 0;
+        }
+        if (tty)
+                send_winsize(fd);
+        int code = -1;
+        static char buf[MOAT_FRAME_MAX + 1];
+        for (;;) {
+                struct pollfd p[3] = { { fd, POLLIN, 0 }, { stdin_open ? 0 : -1, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[2].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof si) == sizeof si) {
+                                if (si.ssi_signo == SIGWINCH) {
+                                        if (tty)
+                                                send_winsize(fd);
+                                } else {
+                                        char b[16];
+                                        int n = snprintf(b, sizeof b, "%u", si.ssi_signo);
+                                        moat_frame_send(fd, FRAME_SIGNAL, b, (size_t) n);
+                                }
+                        }
+                }
+                if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ssize_t n = read(0, buf, MOAT_FRAME_MAX);
+                        if (n > 0)
+                                moat_frame_send(fd, FRAME_STDIN, buf, (size_t) n);
+                        else if (n == 0 || errno != EINTR) {
+                                moat_frame_send(fd, FRAME_STDIN_EOF, NULL, 0);
+                                stdin_open = false;
+                        }
+                }
+                if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        enum moat_frame_type t;
+                        size_t len;
+                        if (moat_frame_recv(fd, &t, buf, &len) < 0)
+                                break;
+                        if (t == FRAME_STDOUT)
+                                (void) moat_write_all(1, buf, len);
+                        else if (t == FRAME_STDERR)
+                                (void) moat_write_all(2, buf, len);
+                        else if (t == FRAME_EXIT) {
+                                code = atoi(buf);
+                                break;
+                        } else if (t == FRAME_ERROR) {
+                                if (raw)
+                                        tcsetattr(0, TCSANOW, &saved);
+                                raw = false;
+                                fprintf(stderr, "moat: %s\n", buf);
+                        }
+                }
+        }
+        if (raw)
+                tcsetattr(0, TCSANOW, &saved);
+        if (sfd >= 0)
+                close(sfd);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        return code;
+}
+
+/* ---- logs ----------------------------------------------------------------------------------- */
+
+static void emit(const char *line, bool timestamps)
+{
+        json_t *o = json_loads(line, 0, NULL);
+        if (!o)
+                return;
+        const char *log = json_string_value(json_object_get(o, "log"));
+        const char *stream = json_string_value(json_object_get(o, "stream"));
+        const char *t = json_string_value(json_object_get(o, "time"));
+        int fd = stream && streq(stream, "stderr") ? 2 : 1;
+        if (log) {
+                if (timestamps && t) {
+                        (void) moat_write_all(fd, t, strlen(t));
+                        (void) moat_write_all(fd, " ", 1);
+                }
+                (void) moat_write_all(fd, log, json_string_length(json_object_get(o, "log")));
+        }
+        json_decref(o);
+}
+
+struct lines {
+        char **v;
+        size_t n;
+};
+
+static void read_lines(const char *path, struct lines *l)
+{
+        char *buf = NULL;
+        size_t len;
+        struct moat_error err;
+        if (moat_read_file(path, 256u << 20, &buf, &len, &err) < 0)
+                return;
+        char *save = NULL;
+        for (char *p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+                l->v = xrealloc(l->v, sizeof(char *) * (l->n + 1));
+                l->v[l->n++] = xstrdup(p);
+        }
+        free(buf);
+}
+
+int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, bool follow, bool timestamps,
+                     struct moat_error *err)
+{
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name_or_id, &c, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = xasprintf("%s/%s/%s-json.log", e->containers, c.id, c.id);
+        _cleanup_free_ char *old = xasprintf("%s.1", path);
+        struct lines l = { 0 };
+        read_lines(old, &l);
+        read_lines(path, &l);
+        size_t from = tail >= 0 && (size_t) tail < l.n ? l.n - (size_t) tail : 0;
+        for (size_t i = 0; i < l.n; i++) {
+                if (i >= from)
+                        emit(l.v[i], timestamps);
+                free(l.v[i]);
+        }
+        free(l.v);
+        if (!follow) {
+                moat_container_info_clear(&c);
+                return 0;
+        }
+        /* follow: keep reading what the monitor appends until the container stops */
+        struct stat st;
+        off_t pos = stat(path, &st) == 0 ? st.st_size : 0;
+        ino_t ino = stat(path, &st) == 0 ? st.st_ino : 0;
+        char *pending = xstrdup("");
+        _cleanup_free_ char *id = xstrdup(c.id);
+        moat_container_info_clear(&c);
+        for (;;) {
+                bool live = true;
+                struct moat_container_info now;
+                struct moat_error e2;
+                if (moat_engine_get(e, id, &now, &e2) < 0)
+                        live = false;
+                else {
+                        live = streq(now.state, "running") || streq(now.state, "restarting");
+                        moat_container_info_clear(&now);
+                }
+                if (stat(path, &st) == 0 && st.st_ino != ino) {
+                        ino = st.st_ino;
+                        pos = 0;
+                }
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        char b[65536];
+                        ssize_t n;
+                        while ((n = pread(fd, b, sizeof b, pos)) > 0) {
+                                pos += n;
+                                char *joined = xasprintf("%s%.*s", pending, (int) n, b);
+                                free(pending);
+                                char *p = joined, *nl;
+                                while ((nl = strchr(p, '\n'))) {
+                                        *nl = '\0';
+                                        emit(p, timestamps);
+                                        p = nl + 1;
+                                }
+                                pending = xstrdup(p);
+                                free(joined);
+                        }
+                        close(fd);
+                }
+                if (!live)
+                        break;
+                struct timespec ts = { 0, 100000000 };
+                nanosleep(&ts, NULL);
+        }
+        free(pending);
+        return 0;
+}
+
+/* ---- exec ----------------------------------------------------------------------------------- */
+
+int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct moat_engine_exec_opts *o,
+                     int *exit_code, struct moat_error *err)
+{
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name_or_id, &c, err);
+        if (r < 0)
+                return r;
+        if (!streq(c.state, "running")) {
+                r = moat_error_set(err, 0, "container %s is not running", c.id);
+                moat_container_info_clear(&c);
+                return r;
+        }
+        if (o->tty && o->detach) {
+                moat_container_info_clear(&c);
+                return moat_error_set(err, ENOTSUP, "exec -d -t is not supported yet");
+        }
+        char user[64] = "";
+        if (o->user) {
+                _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", e->containers, c.id);
+                uid_t uid;
+                gid_t gid;
+                if ((r = moat_engine_resolve_user(rootfs, o->user, &uid, &gid, err)) < 0) {
+                        moat_container_info_clear(&c);
+                        return r;
+                }
+                snprintf(user, sizeof user, "%u:%u", (unsigned) uid, (unsigned) gid);
+        }
+        if (!o->interactive) {
+                int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (dn >= 0) {
+                        dup2(dn, 0);
+                        close(dn);
+                }
+        }
+        struct moat_exec_opts x = { .id = c.id, .args = o->args, .env = o->env, .cwd = o->workdir,
+                                    .user = o->user ? user : NULL, .tty = o->tty ? 1 : 0, .detach = o->detach };
+        r = moat_runtime_exec(&e->rt, &x, exit_code, err);
+        moat_container_info_clear(&c);
+        return r;
+}
+
+/* ---- inspect -------------------------------------------------------------------------------- */
+
+static json_t *time_json(int64_t ns)
+{
+        if (ns <= 0)
+                return json_string("0001-01-01T00:00:00Z");
+        time_t s = (time_t) (ns / 1000000000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        char d[32], out[48];
+        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(out, sizeof out, "%s.%09lldZ", d, (long long) (ns % 1000000000));
+        return json_string(out);
+}
+
+int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **out, struct moat_error *err)
+{
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name_or_id, &c, err);
+        if (r < 0)
+                return r;
+        json_t *cfg = c.config;
+        json_t *args = json_deep_copy(json_object_get(json_object_get(cfg, "Process"), "args"));
+        json_t *path = json_array_size(args) ? json_incref(json_array_get(args, 0)) : json_string("");
+        if (json_array_size(args))
+                json_array_remove(args, 0);
+        else if (!args)
+                args = json_array();
+        json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:o,s:o}", "Status", c.state, "Running",
+                                  streq(c.state, "running"), "Paused", streq(c.state, "paused"), "Restarting",
+                                  streq(c.state, "restarting"), "OOMKilled", c.oom_killed, "Dead",
+                                  streq(c.state, "dead"), "Pid", (int) c.pid, "ExitCode", c.exit_code, "Error",
+                                  c.error ? c.error : "", "StartedAt", time_json(c.started), "FinishedAt",
+                                  time_json(c.finished));
+        json_t *config = json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O,s:O?}", "Hostname",
+                                   json_object_get(cfg, "Hostname"), "User", json_object_get(cfg, "User"), "Tty",
+                                   json_object_get(cfg, "Tty"), "OpenStdin", json_object_get(cfg, "OpenStdin"), "Env",
+                                   json_object_get(cfg, "Env"), "Cmd", json_object_get(cfg, "Cmd"), "Image",
+                                   json_object_get(cfg, "Image"), "WorkingDir", json_object_get(cfg, "WorkingDir"),
+                                   "Labels", c.labels, "Entrypoint", json_object_get(cfg, "Entrypoint"));
+        json_object_set(config, "StopSignal", json_object_get(cfg, "StopSignal"));
+        json_object_set(config, "StopTimeout", json_object_get(cfg, "StopTimeout"));
+        json_t *hc = json_deep_copy(json_object_get(cfg, "HostConfig"));
+        if (!hc)
+                hc = json_object();
+        json_object_del(hc, "RestartPolicyString");
+        json_t *caps = json_object_get(json_object_get(cfg, "Process"), "capabilities");
+        json_t *doc = json_pack("{s:s,s:o,s:o,s:o,s:o,s:s,s:s+,s:i,s:s,s:o,s:o,s:O?}", "Id", c.id, "Created",
+                                time_json(c.created), "Path", path, "Args", args, "State", state, "Image", c.image_id,
+                                "Name", "/", c.name, "RestartCount", c.restart_count, "Driver", "overlay", "Config",
+                                config, "HostConfig", hc, "EffectiveCaps", json_object_get(caps, "bounding"));
+        _cleanup_free_ char *lp = xasprintf("%s/%s/%s-json.log", e->containers, c.id, c.id);
+        json_object_set_new(doc, "LogPath", json_string(lp));
+        json_object_set_new(doc, "Platform", json_string("linux"));
+        /* Moat's own: what this container gives up of the secure defaults */
+        json_t *weak = json_object_get(cfg, "Weakenings");
+        json_object_set_new(doc, "MoatWeakenings", weak ? json_incref(weak) : json_array());
+        moat_container_info_clear(&c);
+        *out = doc;
+        return 0;
+}

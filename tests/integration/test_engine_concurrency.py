@@ -1,0 +1,70 @@
+"""Two moat processes at once never corrupt state: many containers created and removed
+concurrently from two processes, each kept whole."""
+import subprocess
+import sys
+import time
+
+from engine_helpers import moat  # noqa: F401
+
+SCRIPT = r"""
+import subprocess, sys
+moat, root, tag, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+env = {"MOAT_BUILTIN_DIR": sys.argv[5], "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+ids = []
+for i in range(n):
+    args = [moat, "--root", root, "run", "-d", "--label", "tag=" + tag, "busybox", "echo", tag + str(i)] \
+        if i % 2 else [moat, "--root", root, "create", "--name", f"{tag}-{i}", "busybox", "echo", tag + str(i)]
+    p = subprocess.run(args, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        print("FAIL", p.stderr, flush=True)
+        sys.exit(1)
+    ids.append(p.stdout.strip())
+print("\n".join(ids))
+"""
+
+
+def test_concurrent_creates_from_two_processes(moat):
+    from engine_helpers import BUILTIN_DIR, MOAT
+    moat("create", "busybox", "true", check=True)  # the built-in image is loaded once, up front
+    n = 25  # 50 containers, as the issue asks
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, MOAT, moat.root, tag, str(n), BUILTIN_DIR],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("a", "b")]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, out + err
+    ids = [l for out, _ in outs for l in out.split()]
+    assert len(ids) == 2 * n and len(set(ids)) == 2 * n
+    moat.ids.update(ids)
+    listed = moat.all_ids()
+    assert set(ids) <= set(listed) and len(listed) == 2 * n + 1
+    names = [moat.inspect(i)["Name"] for i in ids]
+    assert len(set(names)) == len(names)
+    # every detached one ran to completion and logged its line
+    for cid in ids:
+        d = moat.inspect(cid)
+        if d["Config"]["Labels"].get("tag"):
+            moat.wait_for(lambda: moat.state(cid)["Status"] == "exited", what="exit")
+            assert moat("logs", cid).stdout == d["Args"][0] + "\n"
+        else:
+            assert d["State"]["Status"] == "created"
+    # then remove them all from two processes at once
+    half = len(ids) // 2
+    rms = [moat.popen("rm", "-f", *ids[:half]), moat.popen("rm", "-f", *ids[half:])]
+    for p in rms:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert len(moat.all_ids()) == 1
+    for cid in ids:
+        moat.assert_clean(cid)
+
+
+def test_concurrent_start_stop_of_one_container(moat):
+    cid = moat.run_d("busybox", "sleep", "1000")
+    ps = [moat.popen("stop", "-t", "1", cid) for _ in range(3)] + [moat.popen("start", cid) for _ in range(2)]
+    for p in ps:
+        p.communicate(timeout=60)
+    time.sleep(0.5)
+    st = moat.state(cid)
+    assert st["Status"] in ("running", "exited")
+    moat("rm", "-f", cid, check=True)
+    moat.assert_clean(cid)

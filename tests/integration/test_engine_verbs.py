@@ -1,0 +1,150 @@
+"""The smaller verbs: restart, pause/unpause, rename, top, stats --no-stream."""
+import time
+
+from engine_helpers import moat  # noqa: F401
+
+
+def test_pause_unpause(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "while true; do echo x; sleep 0.05; done")
+    moat.wait_for(lambda: moat("logs", cid).stdout.count("x") > 2, what="output")
+    assert moat("pause", cid).returncode == 0
+    assert moat.state(cid)["Status"] == "paused" and moat.state(cid)["Paused"]
+    assert "(Paused)" in moat("ps").stdout
+    n = moat("logs", cid).stdout.count("x")
+    time.sleep(0.5)
+    assert moat("logs", cid).stdout.count("x") == n  # frozen: no output
+    assert moat("pause", cid).returncode == 1
+    assert moat("unpause", cid).returncode == 0
+    moat.wait_for(lambda: moat("logs", cid).stdout.count("x") > n, what="output after unpause")
+    # a paused container can still be stopped and removed
+    assert moat("pause", cid).returncode == 0
+    t = time.time()
+    assert moat("stop", "-t", "1", cid).returncode == 0
+    assert time.time() - t < 8
+    assert moat.state(cid)["Status"] == "exited"
+
+
+def test_restart_rename_top_stats(moat):
+    cid = moat.run_d("--name", "one", "-m", "32m", "busybox", "sh", "-c", "echo start; sleep 1000")
+    assert moat("rename", "one", "two").returncode == 0
+    assert moat.inspect(cid)["Name"] == "/two"
+    assert moat("rename", "two", "bad name!").returncode != 0
+    top = moat("top", "two", check=True).stdout.splitlines()
+    assert top[0].split() == ["UID", "PID", "PPID", "CMD"]
+    assert any("sleep 1000" in l for l in top[1:])
+    st = moat("stats", "--no-stream", "two", check=True).stdout.splitlines()
+    assert st[0].split()[:2] == ["CONTAINER", "ID"] and st[1].startswith(cid[:12])
+    assert "/ 32MiB" in st[1] or "/ 33.6MB" in st[1]
+    pid1 = moat.state("two")["Pid"]
+    assert moat("restart", "-t", "1", "two").returncode == 0
+    st = moat.state("two")
+    assert st["Running"] and st["Pid"] != pid1
+    moat.wait_for(lambda: moat("logs", "two").stdout == "start\nstart\n", what="second run's output")
+    assert moat("stats", "--no-stream", "nonexistent").returncode == 1
+
+
+def test_oom_kill_shows_in_inspect(moat):
+    p = moat("run", "--name", "hog", "-m", "16m", "busybox", "sh", "-c",
+             "a=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived")
+    assert p.returncode == 137 and "survived" not in p.stdout
+    st = moat.state("hog")
+    assert st["OOMKilled"] and st["ExitCode"] == 137
+    p = moat("run", "--name", "fine", "-m", "64m", "busybox", "true")
+    assert p.returncode == 0 and not moat.state("fine")["OOMKilled"]
+
+
+def test_weakening_flags_are_in_inspect_and_the_event_log(moat):
+    import json
+    import os
+    cid = moat("create", "--cap-add", "NET_ADMIN", "--security-opt", "seccomp=unconfined", "--network", "host",
+               "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    weak = moat.inspect(cid)["MoatWeakenings"]
+    assert weak == ["--cap-add=NET_ADMIN", "--security-opt=seccomp=unconfined", "--network=host"]
+    plain = moat("create", "busybox", "true", check=True).stdout.strip()
+    assert moat.inspect(plain)["MoatWeakenings"] == []
+    events = [json.loads(l) for l in open(os.path.join(moat.root, "events.log"))]
+    created = {e["id"]: e for e in events if e["action"] == "create"}
+    assert created[cid]["weakenings"] == weak and created[plain]["weakenings"] == []
+    moat("start", "-a", plain, check=True)
+    moat("rm", plain, check=True)
+    actions = [e["action"] for e in (json.loads(l) for l in open(os.path.join(moat.root, "events.log")))
+               if e["id"] == plain]
+    assert actions == ["create", "start", "die", "destroy"]
+
+
+def test_ulimit_cpu_shares_memory_swap(moat):
+    p = moat("run", "--rm", "--ulimit", "nofile=100:200", "--cpu-shares", "512", "-m", "32m", "--memory-swap", "64m",
+             "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; cat /sys/fs/cgroup/cpu/cpu.shares "
+             "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/cpu.weight")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.split()
+    assert out[:2] == ["100", "200"]
+    if len(out) == 4:
+        assert out[2:] == ["512", str(64 << 20)]
+    assert moat("run", "--rm", "--ulimit", "bogus=1", "busybox", "true").returncode == 125
+    assert moat("run", "--rm", "--memory-swap", "64m", "busybox", "true").returncode == 125
+
+
+def test_attach_and_container_prune(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "sleep 0.5; echo late; echo err >&2; exit 6")
+    p = moat("attach", cid)
+    assert (p.returncode, p.stdout, p.stderr) == (6, "late\n", "err\n")
+    keep = moat.run_d("busybox", "sleep", "100")
+    made = moat("create", "busybox", "true", check=True).stdout.strip()
+    p = moat("container", "prune", check=True)
+    assert cid in p.stdout and made in p.stdout and keep not in p.stdout
+    assert moat.all_ids() == [keep[:12]] or moat.all_ids() == [keep]
+    assert moat("container", "ls", "-q").stdout.strip() == keep[:12]
+    for gone in (cid, made):
+        moat.assert_clean(gone)
+
+
+def test_named_volumes(moat):
+    assert moat("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f").returncode == 0
+    p = moat("run", "--rm", "-v", "data:/data:ro", "busybox", "sh", "-c", "cat /data/f; touch /data/g || echo ro")
+    assert p.stdout == "kept\nro\n"
+    assert moat("volume", "ls", "-q").stdout.split() == ["data"]
+    import json
+    d = json.loads(moat("volume", "inspect", "data", check=True).stdout)[0]
+    assert d["Name"] == "data" and d["Mountpoint"].startswith(moat.root)
+    cid = moat("create", "-v", "data:/d", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    assert moat.inspect(cid)["MoatWeakenings"] == []  # a named volume gives nothing of the host
+    p = moat("volume", "rm", "data")
+    assert p.returncode == 1 and "in use" in p.stderr
+    moat("rm", cid, check=True)
+    assert moat("volume", "rm", "data").returncode == 0
+    assert moat("volume", "ls", "-q").stdout == ""
+    assert moat("run", "--rm", "-v", "../x:/d", "busybox", "true").returncode == 125
+
+
+def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):
+    import os
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_text("a\n")
+    (src / "sub" / "g").write_text("b\n")
+    os.symlink("/etc/hostname", src / "link")
+    cid = moat.run_d("busybox", "sh", "-c", "mkdir /out && echo inside > /out/x && ln -s / /out/root && "
+                     "ln -s /etc/passwd /passwd-link && sleep 1000")
+    moat.wait_for(lambda: moat("exec", cid, "test", "-e", "/out/root").returncode == 0, what="setup")
+    assert moat("cp", str(src), f"{cid}:/tmp/").returncode == 0
+    p = moat("exec", cid, "sh", "-c", "cat /tmp/src/f /tmp/src/sub/g; readlink /tmp/src/link")
+    assert p.stdout == "a\nb\n/etc/hostname\n"
+    back = tmp_path / "back"
+    assert moat("cp", f"{cid}:/out", str(back)).returncode == 0
+    assert (back / "x").read_text() == "inside\n"
+    assert os.readlink(back / "root") == "/"  # copied as a link, not followed
+    # a path through a symlink in the container resolves inside the container, never on the host
+    p = moat("cp", f"{cid}:/out/root/etc/passwd", str(tmp_path / "pw"))
+    assert p.returncode == 0
+    assert (tmp_path / "pw").read_text() == moat("exec", cid, "cat", "/etc/passwd").stdout
+    p = moat("cp", f"{cid}:/out/root/etc/shadow", str(tmp_path / "shadow"))
+    assert p.returncode == 1 and not (tmp_path / "shadow").exists()  # busybox has none; the host's is not reached
+    # writing into the container through its symlinks stays inside too
+    one = tmp_path / "one"
+    one.write_text("x\n")
+    assert moat("cp", str(one), f"{cid}:/out/root/tmp/").returncode == 0
+    assert not os.path.exists("/tmp/one") or open("/tmp/one").read() != "x\n"
+    assert moat("exec", cid, "cat", "/tmp/one").stdout == "x\n"
