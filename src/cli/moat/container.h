@@ -16,6 +16,10 @@ struct cli_run {
  * (an exit code of 125 follows), 1 after --help. */
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run);
 void cli_run_free(struct cli_run *r);
+/* Docker's loop for verbs over CONTAINER...: op on each argument from optind on, its name printed
+ * when done, its error on stderr; exit status 1 if any failed, usage without arguments. */
+typedef int (*cli_container_op)(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err);
+int cli_each_container(int argc, char **argv, const char *usage, cli_container_op op, const void *arg);
 int cli_open_engine(struct moat_engine **e);
 /* docker's exit code for an engine error: 125 */
 int cli_fail125(const struct moat_error *err);

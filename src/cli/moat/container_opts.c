@@ -4,6 +4,26 @@
 
 #include "container.h"
 
+int cli_each_container(int argc, char **argv, const char *usage, cli_container_op op, const void *arg)
+{
+        if (optind >= argc)
+                return cli_usage(usage);
+        _cleanup_engine_ struct moat_engine *e = NULL;
+        if (cli_open_engine(&e))
+                return 1;
+        int rc = 0;
+        for (int i = optind; i < argc; i++) {
+                struct moat_error err;
+                moat_error_clear(&err);
+                if (op(e, argv[i], arg, &err) < 0) {
+                        fprintf(stderr, "moat: %s\n", err.msg);
+                        rc = 1;
+                } else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
 int cli_open_engine(struct moat_engine **e)
 {
         struct moat_error err;

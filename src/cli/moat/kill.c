@@ -3,6 +3,11 @@
 
 int moat_signal_parse(const char *s);
 
+static int kill_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
+{
+        return moat_engine_kill(e, name, *(const int *) arg, err);
+}
+
 int cmd_kill(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -19,19 +24,5 @@ int cmd_kill(int argc, char **argv)
                 return c == 'h' ? (printf("Usage: moat kill [-s SIGNAL] CONTAINER...\n"), 0)
                                 : cli_usage("kill [-s SIGNAL] CONTAINER...");
         }
-        if (optind >= argc)
-                return cli_usage("kill [-s SIGNAL] CONTAINER...");
-        _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e))
-                return 1;
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                struct moat_error err;
-                if (moat_engine_kill(e, argv[i], sig, &err) < 0) {
-                        fprintf(stderr, "moat: %s\n", err.msg);
-                        rc = 1;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        return cli_each_container(argc, argv, "kill [-s SIGNAL] CONTAINER...", kill_one, &sig);
 }

@@ -1,6 +1,11 @@
 /* moat restart [-t SECONDS] CONTAINER... */
 #include "container.h"
 
+static int restart_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
+{
+        return moat_engine_restart(e, name, *(const int *) arg, err);
+}
+
 int cmd_restart(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -15,19 +20,5 @@ int cmd_restart(int argc, char **argv)
                         return c == 'h' ? (printf("Usage: moat restart [-t SECONDS] CONTAINER...\n"), 0)
                                         : cli_usage("restart [-t SECONDS] CONTAINER...");
         }
-        if (optind >= argc)
-                return cli_usage("restart [-t SECONDS] CONTAINER...");
-        _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e))
-                return 1;
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                struct moat_error err;
-                if (moat_engine_restart(e, argv[i], timeout, &err) < 0) {
-                        fprintf(stderr, "moat: %s\n", err.msg);
-                        rc = 1;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        return cli_each_container(argc, argv, "restart [-t SECONDS] CONTAINER...", restart_one, &timeout);
 }

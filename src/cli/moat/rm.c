@@ -1,6 +1,11 @@
 /* moat rm [-f] CONTAINER...: remove containers, their root filesystems, logs and state. */
 #include "container.h"
 
+static int rm_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
+{
+        return moat_engine_remove(e, name, *(const bool *) arg, err);
+}
+
 int cmd_rm(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -18,19 +23,5 @@ int cmd_rm(int argc, char **argv)
                         return c == 'h' ? (printf("Usage: moat rm [-f] CONTAINER...\n"), 0)
                                         : cli_usage("rm [-f] CONTAINER...");
         }
-        if (optind >= argc)
-                return cli_usage("rm [-f] CONTAINER...");
-        _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e))
-                return 1;
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                struct moat_error err;
-                if (moat_engine_remove(e, argv[i], force, &err) < 0) {
-                        fprintf(stderr, "moat: %s\n", err.msg);
-                        rc = 1;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        return cli_each_container(argc, argv, "rm [-f] CONTAINER...", rm_one, &force);
 }

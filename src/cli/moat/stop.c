@@ -1,6 +1,11 @@
 /* moat stop [-t SECONDS] CONTAINER...: the stop signal, then SIGKILL after the timeout. */
 #include "container.h"
 
+static int stop_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
+{
+        return moat_engine_stop(e, name, *(const int *) arg, err);
+}
+
 int cmd_stop(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -16,19 +21,5 @@ int cmd_stop(int argc, char **argv)
                         return c == 'h' ? (printf("Usage: moat stop [-t SECONDS] CONTAINER...\n"), 0)
                                         : cli_usage("stop [-t SECONDS] CONTAINER...");
         }
-        if (optind >= argc)
-                return cli_usage("stop [-t SECONDS] CONTAINER...");
-        _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e))
-                return 1;
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                struct moat_error err;
-                if (moat_engine_stop(e, argv[i], timeout, &err) < 0) {
-                        fprintf(stderr, "moat: %s\n", err.msg);
-                        rc = 1;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        return cli_each_container(argc, argv, "stop [-t SECONDS] CONTAINER...", stop_one, &timeout);
 }
