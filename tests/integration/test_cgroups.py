@@ -142,6 +142,11 @@ def test_memory_hog_is_oom_killed(rt):
     b = rt.bundle(["sh", "-c", "head -c 200000000 /dev/zero | tail > /dev/null; echo status=$?"])
     b.linux["resources"] = {"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}
     r = rt.run_container(b, timeout=60)
+    # The kernel picks the victim: almost always the hog (the shell then reports 137), but under
+    # memory pressure elsewhere it has picked the shell itself (pid 1, so `run` returns 137). Either
+    # is the OOM killer enforcing the limit; a missing limit would let the pipeline finish (0).
+    if r.returncode == 137:
+        return
     assert r.returncode == 0, r.stderr
     assert "status=137" in r.stdout, r.stdout
 
