@@ -340,15 +340,20 @@ def runtime():
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_cgroup_parent():
+    hierarchies = [CGROUP_ROOT] + [os.path.join(CGROUP_ROOT, x) for x in os.listdir(CGROUP_ROOT)]
+    # Moat's default parent ("moat", for containers without a cgroupsPath) is removed only where
+    # this session created it: on a machine that runs Moat for real it is not ours to remove.
+    had_moat = {d for d in hierarchies if os.path.isdir(os.path.join(d, "moat"))}
     yield
-    # Remove our parent cgroup in each hierarchy, only when empty (rmdir fails otherwise).
-    for d in [CGROUP_ROOT] + [os.path.join(CGROUP_ROOT, x) for x in os.listdir(CGROUP_ROOT)]:
-        p = os.path.join(d, CGROUP_PARENT)
-        if os.path.isdir(p):
-            try:
-                os.rmdir(p)
-            except OSError:
-                pass
+    # Remove our parent cgroups in each hierarchy, only when empty (rmdir fails otherwise).
+    for d in hierarchies:
+        for name in (CGROUP_PARENT, "moat"):
+            p = os.path.join(d, name)
+            if os.path.isdir(p) and not (name == "moat" and d in had_moat):
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    pass
 
 
 # ---------------------------------------------------------------------------------------------
