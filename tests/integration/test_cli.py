@@ -107,6 +107,16 @@ def test_systemd_cgroup_refused(rt, flags):
     assert rt.list_ids() == []
 
 
+@pytest.mark.skipif(not IS_MOAT, reason="runc accepts --rootless true (it ignores cgroup errors)")
+def test_rootless_true_refused_auto_accepted(rt):
+    """--rootless true would ask for cgroup permission errors to be ignored, which moat-runtime never
+    does: refused, not silently accepted. false and auto describe what it does."""
+    r = run([rt.binary, "--root", rt.root, "--rootless", "true", "list"])
+    assert r.returncode != 0 and "--rootless true" in r.stderr
+    for v in ("false", "auto"):
+        assert run([rt.binary, "--root", rt.root, "--rootless", v, "list"]).returncode == 0
+
+
 @pytest.mark.skipif(not IS_MOAT, reason="runc 1.1.5 has no --cgroup-manager flag")
 def test_cgroup_manager_disabled(rt):
     b = rt.bundle(["sh", "-c", "cat /proc/self/cgroup"])

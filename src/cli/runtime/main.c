@@ -42,7 +42,7 @@ static void usage(FILE *f)
                    "  --cgroup-manager cgroupfs|disabled\n"
                    "                          how cgroups are managed (systemd is not supported)\n"
                    "  --systemd-cgroup        refused: no systemd cgroup manager\n"
-                   "  --rootless true|false|auto  accepted for compatibility (auto)\n"
+                   "  --rootless false|auto   accepted for compatibility; true is refused\n"
                    "  -v, --version           print the version\n"
                    "  -h, --help              this text\n");
 }
@@ -99,7 +99,12 @@ int main(int argc, char **argv)
                                                        optarg);
                         break;
                 case O_ROOTLESS:
-                        if (!streq(optarg, "true") && !streq(optarg, "false") && !streq(optarg, "auto"))
+                        /* false and auto describe what we do (no rootless special cases); true asks
+                         * for cgroup permission errors to be ignored, which we never do */
+                        if (streq(optarg, "true"))
+                                return cli_usage_error(NULL, "--rootless true: not supported (cgroup errors are "
+                                                             "never ignored); use false or auto");
+                        if (!streq(optarg, "false") && !streq(optarg, "auto"))
                                 return cli_usage_error(NULL, "--rootless: \"%s\" is not true, false or auto", optarg);
                         break;
                 case O_CRIU:
