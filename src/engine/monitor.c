@@ -223,8 +223,10 @@ static void report_ready(struct mon *m, const char *fmt, ...)
 }
 
 /* Creating the container ran most of the runtime library (config parsing, seccomp, mounts); the
- * monitor's own loop needs little of it. Its code and read-only data are clean file pages, so
- * MADV_PAGEOUT drops them from our memory and the few the loop uses fault back in. */
+ * monitor's own loop needs little of it. Its code is clean file pages (a PIE has no text
+ * relocations): MADV_DONTNEED drops them from our memory and the few the loop uses fault back in
+ * from the page cache. Read-only data may hold relocated (dirty) pages, which must not be
+ * discarded: those only get the best-effort MADV_PAGEOUT. */
 static void drop_setup_pages(void)
 {
 #ifdef MADV_PAGEOUT
@@ -243,7 +245,7 @@ static void drop_setup_pages(void)
                 /* only our own read-only, private file mappings: never writable data */
                 if (!*exe || strcmp(path, exe) != 0 || perms[1] == 'w' || perms[3] != 'p')
                         continue;
-                madvise((void *) lo, hi - lo, MADV_PAGEOUT);
+                madvise((void *) lo, hi - lo, perms[2] == 'x' ? MADV_DONTNEED : MADV_PAGEOUT);
         }
         fclose(f);
 #endif
@@ -301,7 +303,6 @@ static int spawn(struct mon *m, struct moat_error *err)
         /* the config, seccomp program and state were freed; give the heap back to the kernel so
          * a monitor that lives as long as its container stays small */
         malloc_trim(0);
-        drop_setup_pages();
         return 0;
 }
 
@@ -518,6 +519,8 @@ int moat_monitor_main(int argc, char **argv)
                         close(m.ready_fd);
                         m.ready_fd = -1;
                 }
+                /* from here on only the serving loop runs until the container exits */
+                drop_setup_pages();
                 int st = serve(&m);
                 unlinkat(m.dirfd, "paused", 0);
                 code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
