@@ -31,26 +31,6 @@ char *moat_engine_generate_name(unsigned seed)
                          surnames[(seed / ARRAY_SIZE(adjectives)) % ARRAY_SIZE(surnames)]);
 }
 
-int moat_signal_parse(const char *s)
-{
-        static const struct { const char *n; int v; } sigs[] = {
-                { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 },
-                { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
-                { "WINCH", SIGWINCH }, { "ALRM", SIGALRM }, { "PIPE", SIGPIPE },
-        };
-        if (!s || !*s)
-                return -1;
-        long long v;
-        if (moat_parse_int64(s, &v) == 0)
-                return v > 0 && v < 65 ? (int) v : -1;
-        if (startswith(s, "SIG"))
-                s += 3;
-        for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-                if (strcasecmp(s, sigs[i].n) == 0)
-                        return sigs[i].v;
-        return -1;
-}
-
 static int read_in_root(int rootfd, const char *path, char **out, struct moat_error *err)
 {
         struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,

@@ -27,7 +27,6 @@ int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, g
 char *moat_engine_generate_name(unsigned seed);
 /* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra}. */
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
-int moat_signal_parse(const char *s);
 char *moat_engine_volume_path(struct moat_engine *e, const char *name);
 /* -v NAME:/dest -> the named volume's directory; the names used are appended to used. */
 int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, json_t *used, struct moat_error *err);

@@ -111,6 +111,9 @@ ssize_t moat_read_all(int fd, void *buf, size_t len);
 int moat_parse_int64(const char *s, long long *out);
 int moat_parse_uint64(const char *s, unsigned long long *out);
 
+/* "KILL", "SIGKILL", "9", "RTMIN+1" -> the signal number; -1 when unknown (signal.c). */
+int moat_signal_parse(const char *s);
+
 /* Monotonic time in nanoseconds. */
 unsigned long long moat_now_ns(void);
 

@@ -1,7 +1,6 @@
 /* moat kill [-s SIGNAL] CONTAINER... */
 #include "container.h"
 
-int moat_signal_parse(const char *s);
 
 static int kill_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
 {

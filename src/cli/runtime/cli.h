@@ -22,7 +22,6 @@ int cli_fail(const struct moat_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exactly one positional argument, the container id. */
 int cli_one_id(int argc, char **argv, const char *cmd, const char **id);
-int cli_parse_signal(const char *s);
 /* Read a JSON document from a file path or "-" for stdin (bounded). */
 int cli_read_json(const char *path, json_t **out, struct moat_error *err);
 

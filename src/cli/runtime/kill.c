@@ -24,7 +24,7 @@ int cmd_kill(struct cli *c, int argc, char **argv)
         if (n < 1 || n > 2)
                 return cli_usage_error("kill", "requires 1 or 2 arguments: ID [SIGNAL]");
         int sig = SIGTERM;
-        if (n == 2 && (sig = cli_parse_signal(argv[optind + 1])) < 0)
+        if (n == 2 && (sig = moat_signal_parse(argv[optind + 1])) < 0)
                 return cli_usage_error("kill", "unknown signal \"%s\"", argv[optind + 1]);
         struct moat_error err;
         moat_error_clear(&err);
