@@ -519,7 +519,8 @@ static int remove_locked(struct moat_engine *e, const char *id, struct moat_erro
 
 /* ---- create --------------------------------------------------------------------------------- */
 
-static bool name_valid(const char *n)
+/* container and volume names: docker's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 */
+bool moat_engine_name_valid(const char *n)
 {
         if (!n[0] || strlen(n) > 128 || !isalnum((unsigned char) n[0]))
                 return false;
@@ -570,7 +571,7 @@ static int check_opts(const struct moat_container_opts *o, struct moat_error *er
         }
         if (o->stop_signal && moat_signal_parse(o->stop_signal) < 0)
                 return moat_error_set(err, 0, "invalid stop signal \"%s\"", o->stop_signal);
-        if (o->name && !name_valid(o->name[0] == '/' ? o->name + 1 : o->name))
+        if (o->name && !moat_engine_name_valid(o->name[0] == '/' ? o->name + 1 : o->name))
                 return moat_error_set(err, 0, "invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                       o->name);
         return 0;

@@ -31,4 +31,6 @@ char *moat_engine_volume_path(struct moat_engine *e, const char *name);
 /* -v NAME:/dest -> the named volume's directory; the names used are appended to used. */
 int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, json_t *used, struct moat_error *err);
 
+bool moat_engine_name_valid(const char *n);
+
 #endif

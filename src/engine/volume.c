@@ -7,16 +7,6 @@
 
 #include "engine/internal.h"
 
-static bool volume_name_valid(const char *n)
-{
-        if (!n[0] || strlen(n) > 128 || !isalnum((unsigned char) n[0]))
-                return false;
-        for (const char *p = n; *p; p++)
-                if (!isalnum((unsigned char) *p) && !strchr("_.-", *p))
-                        return false;
-        return true;
-}
-
 char *moat_engine_volume_path(struct moat_engine *e, const char *name)
 {
         return xasprintf("%s/volumes/%s/_data", e->root, name);
@@ -24,7 +14,7 @@ char *moat_engine_volume_path(struct moat_engine *e, const char *name)
 
 int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err)
 {
-        if (!volume_name_valid(name))
+        if (!moat_engine_name_valid(name))
                 return moat_error_set(err, 0, "invalid volume name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]", name);
         _cleanup_free_ char *p = moat_engine_volume_path(e, name);
         int r = moat_mkdir_p(p, 0755, err);
