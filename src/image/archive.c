@@ -3,8 +3,6 @@
  * image loaded on first use. Archive members are untrusted like registry replies: every member is
  * streamed into the verifying content store, names and counts are bounded, and layers go through
  * the same safe unpack. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -14,6 +12,7 @@
 #include "config.h"
 #include "image/image.h"
 #include "image/internal.h"
+#include "image/lazy.h"
 
 #define MAX_MEMBERS 100000
 #define MAX_MEMBER_NAME 1024
@@ -79,6 +78,8 @@ static const struct member *find(const struct members *m, const char *name, int 
 
 static int read_members(struct moat_image_store *s, int fd, struct members *out, struct moat_error *err)
 {
+        if (moat_archive_load(err) < 0)
+                return -1;
         struct archive *a = archive_read_new();
         archive_read_support_filter_gzip(a);
         archive_read_support_filter_zstd(a);
@@ -546,6 +547,10 @@ static int decompress_layer(struct moat_image_store *s, const char *digest, int 
         int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd < 0)
                 return moat_error_set(err, errno, "temp file in %s", tmp);
+        if (moat_archive_load(err) < 0) {
+                close(fd);
+                return -1;
+        }
         struct archive *a = archive_read_new();
         archive_read_support_filter_gzip(a);
         archive_read_support_filter_zstd(a);
@@ -574,6 +579,8 @@ static int decompress_layer(struct moat_image_store *s, const char *digest, int 
 
 int moat_image_save(struct moat_image_store *s, char *const *images, size_t n, int fd, struct moat_error *err)
 {
+        if (moat_archive_load(err) < 0)
+                return -1;
         struct archive *a = archive_write_new();
         archive_write_set_format_pax_restricted(a);
         archive_write_set_bytes_in_last_block(a, 1);

@@ -3,8 +3,6 @@
  * tokens are checked before they go into a header, and plain HTTP is used only for registries
  * the user named insecure. Authentication: anonymous, Bearer (from the WWW-Authenticate
  * challenge) and Basic, with credentials from a Docker-style auths file. */
-#include <archive.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <dirent.h>
@@ -16,6 +14,7 @@
 
 #include "image/image.h"
 #include "image/internal.h"
+#include "image/lazy.h"
 
 #define TOKEN_MAX (1u << 20)
 #define HEADER_MAX 8192
@@ -277,6 +276,9 @@ static int conn_init(struct conn *c, struct moat_image_store *s, const struct mo
                      const struct moat_image_ref *ref, const char *actions, struct moat_error *err)
 {
         memset(c, 0, sizeof *c);
+        int lr = moat_curl_load(err);
+        if (lr < 0)
+                return lr;
         c->s = s;
         c->o = o;
         c->host = xstrdup(ref ? moat_image_ref_api_host(ref) : "");

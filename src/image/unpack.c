@@ -3,8 +3,6 @@
  * hashed into the diff id; the inner one parses tar. Every entry is placed by a checked walk from
  * the layer root that opens each component O_NOFOLLOW, so neither "..", absolute names nor a
  * symlink the layer created can lead a write outside. OCI whiteouts become overlayfs ones. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -12,6 +10,7 @@
 
 #include "image/image.h"
 #include "image/internal.h"
+#include "image/lazy.h"
 
 #define MAX_PATH_BYTES 4096
 #define MAX_DEPTH 128
@@ -368,6 +367,8 @@ static int entry(struct unpack *u, struct archive_entry *e, struct moat_error *e
 static int unpack_any(int fd, moat_unpack_read_fn rd, void *ud, int rootfd, const struct moat_image_limits *lim,
                       char diff_id_out[MOAT_DIGEST_LEN + 1], struct moat_error *err)
 {
+        if (moat_archive_load(err) < 0)
+                return -1;
         struct unpack *u = XNEW(struct unpack, 1);
         u->rootfd = rootfd;
         u->lim = lim;

@@ -1,6 +1,5 @@
 /* common: helpers every verb uses — opening the store under --root, showing errors, registry
  * options from the global flags, and the progress display. */
-#include <curl/curl.h>
 #include <sys/ioctl.h>
 
 #include "moat.h"
@@ -31,7 +30,6 @@ void cli_registry_opts(struct moat_registry_opts *o)
         o->insecure = cli.insecure;
         o->certs_dir = cli.certs_dir;
         o->auth_file = cli.auth_file;
-        curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 char *cli_human_size(int64_t n)
