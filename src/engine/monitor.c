@@ -64,7 +64,9 @@ static void write_status(struct mon *m, const char *state, int code, bool oom, c
         char path[64];
         snprintf(path, sizeof path, "/proc/self/fd/%d/status.json", m->dirfd);
         struct moat_error err;
-        if (s && moat_write_file_atomic(path, s, strlen(s), 0600, &err) < 0)
+        /* replaced atomically but not fsynced: it describes processes, which a power loss ends
+         * anyway (the engine then finds the monitor gone and records that) */
+        if (s && moat_write_file_replace(path, s, strlen(s), 0600, &err) < 0)
                 moat_warn("%s", err.msg);
         free(s);
 }
