@@ -6,10 +6,6 @@
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
-/* The low-level SHA-256 API on purpose: EVP in OpenSSL 3 initialises providers (and reads
- * openssl.cnf) in every process, a cost on each container start; SHA256_* does not. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -19,6 +15,7 @@
 #include <sys/un.h>
 
 #include "caps.h"
+#include "util/digest.h"
 #include "config.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -559,12 +556,11 @@ static int compile_bpf(const struct parsed_profile *pp, struct sock_filter **fil
 
 /* ---- the cache ---- */
 
-static int sha256(const void *data, size_t len, uint8_t out[32])
+static void sha256(const void *data, size_t len, uint8_t out[32])
 {
-        SHA256_CTX c;
-        if (SHA256_Init(&c) != 1 || SHA256_Update(&c, data, len) != 1 || SHA256_Final(out, &c) != 1)
-                return -EIO;
-        return 0;
+        _cleanup_(moat_sha256_freep) struct moat_sha256 *c = moat_sha256_new();
+        moat_sha256_update(c, data, len);
+        moat_sha256_final_raw(c, out);
 }
 
 static int cache_key(json_t *profile, uint8_t key[32], struct moat_error *err)
@@ -579,22 +575,11 @@ static int cache_key(json_t *profile, uint8_t key[32], struct moat_error *err)
         int pl = snprintf(prefix, sizeof prefix, "moat-seccomp-cache/%d cap_last=%d libseccomp=%u.%u.%u arch=%u\n",
                           CACHE_FORMAT, moat_cap_last(), v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
                           seccomp_arch_native());
-        SHA256_CTX c;
-        int ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, prefix, (size_t) pl) == 1 &&
-                 SHA256_Update(&c, canon, strlen(canon)) == 1 && SHA256_Final(key, &c) == 1;
-        if (!ok)
-                return moat_error_set(err, EIO, "seccomp: SHA-256 of the profile");
+        _cleanup_(moat_sha256_freep) struct moat_sha256 *c = moat_sha256_new();
+        moat_sha256_update(c, prefix, (size_t) pl);
+        moat_sha256_update(c, canon, strlen(canon));
+        moat_sha256_final_raw(c, key);
         return 0;
-}
-
-static void hex32(const uint8_t key[32], char hex[65])
-{
-        static const char digits[] = "0123456789abcdef";
-        for (int i = 0; i < 32; i++) {
-                hex[2 * i] = digits[key[i] >> 4];
-                hex[2 * i + 1] = digits[key[i] & 15];
-        }
-        hex[64] = '\0';
 }
 
 int moat_seccomp_cache_key(json_t *profile, char hex[65], struct moat_error *err)
@@ -603,7 +588,7 @@ int moat_seccomp_cache_key(json_t *profile, char hex[65], struct moat_error *err
         int r = cache_key(profile, key, err);
         if (r < 0)
                 return r;
-        hex32(key, hex);
+        moat_hex(key, 32, hex);
         return 0;
 }
 
@@ -638,7 +623,8 @@ static bool cache_read(const char *path, const uint8_t key[32], uint32_t flags, 
                 return false;
         uint8_t sum[32];
         size_t body = (size_t) h.len * sizeof(struct sock_filter);
-        if (sha256(buf + sizeof h, body, sum) < 0 || memcmp(sum, h.sum, 32) != 0)
+        sha256(buf + sizeof h, body, sum);
+        if (memcmp(sum, h.sum, 32) != 0)
                 return false;
         struct sock_filter *f = xmalloc(body);
         memcpy(f, buf + sizeof h, body);
@@ -662,8 +648,7 @@ static int cache_write(const char *dir, const char *path, const uint8_t key[32],
         h.len = len;
         h.notify = notify ? 1 : 0;
         memcpy(h.key, key, 32);
-        if (sha256(filter, body, h.sum) < 0)
-                return moat_error_set(err, EIO, "seccomp cache: checksum");
+        sha256(filter, body, h.sum);
         _cleanup_free_ char *buf = xmalloc(sizeof h + body);
         memcpy(buf, &h, sizeof h);
         memcpy(buf + sizeof h, filter, body);
@@ -686,7 +671,7 @@ int moat_seccomp_compile(json_t *profile, const char *cache_dir, struct moat_sec
                 if (r < 0)
                         goto out;
                 char hex[65];
-                hex32(key, hex);
+                moat_hex(key, 32, hex);
                 path = xasprintf("%s/%s.bpf", cache_dir, hex);
                 if (cache_read(path, key, pp.flags, pp.notify, &out->filter, &out->len)) {
                         out->cached = true;
