@@ -282,7 +282,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 flags |= CLONE_NEWPID;
         }
 
-        if (new_user && (r = moat_mounts_prepare_idmapped(spec, err)) < 0) {
+        if (new_user && (r = moat_mounts_prepare_trees(spec, err)) < 0) {
                 close(sp[1]);
                 if (listen_fd >= 0)
                         close(listen_fd);
@@ -290,7 +290,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         }
         struct ns_restore rs;
         if ((r = prepare_parent_namespaces(spec, &rs, err)) < 0) {
-                moat_mounts_release_idmapped(spec);
+                moat_mounts_release_trees(spec);
                 restore_parent_namespaces(&rs);
                 close(sp[1]);
                 if (listen_fd >= 0)
@@ -317,7 +317,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 moat_init_main(&ctx);
         }
         int clone_errno = errno;
-        moat_mounts_release_idmapped(spec); /* the child has its own copies */
+        moat_mounts_release_trees(spec); /* the child has its own copies */
         restore_parent_namespaces(&rs);
         close(sp[1]);
         if (listen_fd >= 0)

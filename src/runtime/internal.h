@@ -94,8 +94,8 @@ int moat_open_in_root(int rootfd, const char *path, bool create, bool want_file,
 /* Parent side, before clone, for a new user namespace: make each idmapped bind's tree on the host
  * (the child cannot) and record its fd in the mount; release closes them once the child has its
  * copies. */
-int moat_mounts_prepare_idmapped(const struct moat_spec *spec, struct moat_error *err);
-void moat_mounts_release_idmapped(const struct moat_spec *spec);
+int moat_mounts_prepare_trees(const struct moat_spec *spec, struct moat_error *err);
+void moat_mounts_release_trees(const struct moat_spec *spec);
 
 /* ---- the last steps before exec, shared by init and exec (process.c) ---- */
 struct moat_finalize {

@@ -134,64 +134,26 @@ static int remount_bind(const char *path, unsigned long flags, unsigned long cle
 static const unsigned long BIND_FLAGS = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                         MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
-/* A user namespace with the mount's mapping, for MOUNT_ATTR_IDMAP: a short-lived child that
- * unshares one and waits while we grab its /proc/PID/ns/user. */
-static int idmap_userns(const struct moat_mount *m, struct moat_error *err)
-{
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return moat_error_set(err, errno, "pipe");
-        int pidfd = -1;
-        pid_t pid = (pid_t) syscall(SYS_clone, CLONE_NEWUSER | CLONE_PIDFD | SIGCHLD, 0, &pidfd, 0, 0);
-        if (pid == 0) {
-                char c;
-                close(pfd[1]);
-                (void) !read(pfd[0], &c, 1);
-                _exit(0);
-        }
-        close(pfd[0]);
-        if (pid < 0) {
-                close(pfd[1]);
-                return moat_error_set(err, errno, "clone a user namespace for an idmapped mount");
-        }
-        /* In a new pid namespace, clone's answer is the helper's pid there, while /proc is still
-         * the host's: ask the pidfd for the pid this /proc knows it by. */
-        pid_t ppid = pid;
-        char info[64];
-        snprintf(info, sizeof info, "/proc/self/fdinfo/%d", pidfd);
-        _cleanup_free_ char *text = NULL;
-        if (moat_read_file_at(AT_FDCWD, info, 4096, &text, NULL, NULL) == 0) {
-                const char *p = strstr(text, "\nPid:");
-                if (p)
-                        ppid = (pid_t) strtol(p + 5, NULL, 10);
-        }
-        int r = moat_write_idmap(ppid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
-        if (r == 0)
-                r = moat_write_idmap(ppid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
-        int fd = -1;
-        if (r == 0) {
-                char path[64];
-                snprintf(path, sizeof path, "/proc/%d/ns/user", (int) ppid);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        r = moat_error_set(err, errno, "open %s", path);
-        }
-        close(pfd[1]);
-        waitpid(pid, NULL, 0);
-        close(pidfd);
-        return r < 0 ? r : fd;
-}
-
-/* A detached clone of the mount's source with its idmapping applied, ready for move_mount. */
-static int idmapped_tree(const struct moat_mount *m, struct moat_error *err)
+/* A detached clone of the mount's source, ready for move_mount. */
+static int plain_tree(const struct moat_mount *m, struct moat_error *err)
 {
         unsigned otflags = OPEN_TREE_CLONE | O_CLOEXEC | ((m->ext & MOAT_MOUNT_RBIND) ? AT_RECURSIVE : 0);
         if (m->ext & MOAT_MOUNT_SRC_NOFOLLOW)
                 otflags |= AT_SYMLINK_NOFOLLOW;
-        _cleanup_close_ int tree = (int) syscall(SYS_open_tree, AT_FDCWD, m->source, otflags);
+        int tree = (int) syscall(SYS_open_tree, AT_FDCWD, m->source, otflags);
         if (tree < 0)
-                return moat_error_set(err, errno, "open_tree %s", m->source);
-        _cleanup_close_ int ns = idmap_userns(m, err);
+                return moat_error_set(err, errno, "bind mount source %s", m->source);
+        return tree;
+}
+
+/* The same with the mount's idmapping applied. */
+static int idmapped_tree(const struct moat_mount *m, struct moat_error *err)
+{
+        _cleanup_close_ int tree = plain_tree(m, err);
+        if (tree < 0)
+                return tree;
+        _cleanup_close_ int ns = moat_userns_open(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+                                                   m->n_gid_mappings, err);
         if (ns < 0)
                 return ns;
         struct mount_attr_ attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) ns };
@@ -202,31 +164,33 @@ static int idmapped_tree(const struct moat_mount *m, struct moat_error *err)
 }
 
 /* Idmapping a mount needs CAP_SYS_ADMIN over the source filesystem's user namespace, which a
- * process inside the container's user namespace lacks for any host filesystem. So the parent,
- * still on the host, makes the idmapped trees before clone; the child inherits the fds and only
- * attaches them. The mapping's hostID is then a host id, as in runc. */
-int moat_mounts_prepare_idmapped(const struct moat_spec *spec, struct moat_error *err)
+ * process inside the container's user namespace lacks for any host filesystem; and a container
+ * root that is nobody on the host may not even reach a bind's source (a 0700 directory on the
+ * way). So when the container gets a user namespace of its own, the parent, still on the host,
+ * opens every bind source as a detached tree (idmapped where the mount asks) before clone; the
+ * child inherits the fds and only attaches them. A mapping's hostID is a host id, as in runc. */
+int moat_mounts_prepare_trees(const struct moat_spec *spec, struct moat_error *err)
 {
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 struct moat_mount *m = &spec->mounts[i];
-                if (!(m->ext & MOAT_MOUNT_BIND) || !(m->ext & MOAT_MOUNT_IDMAP))
+                if (!(m->ext & MOAT_MOUNT_BIND))
                         continue;
-                int fd = idmapped_tree(m, err);
+                int fd = (m->ext & MOAT_MOUNT_IDMAP) ? idmapped_tree(m, err) : plain_tree(m, err);
                 if (fd < 0) {
-                        moat_mounts_release_idmapped(spec);
+                        moat_mounts_release_trees(spec);
                         return moat_error_wrap(err, "mounts[%zu]", i);
                 }
-                m->idmap_tree = fd;
+                m->host_tree = fd;
         }
         return 0;
 }
 
-void moat_mounts_release_idmapped(const struct moat_spec *spec)
+void moat_mounts_release_trees(const struct moat_spec *spec)
 {
         for (size_t i = 0; i < spec->n_mounts; i++)
-                if (spec->mounts[i].idmap_tree > 0) {
-                        close(spec->mounts[i].idmap_tree);
-                        spec->mounts[i].idmap_tree = 0;
+                if (spec->mounts[i].host_tree > 0) {
+                        close(spec->mounts[i].host_tree);
+                        spec->mounts[i].host_tree = 0;
                 }
 }
 
@@ -234,7 +198,9 @@ static int mount_bind(int rootfd, const struct moat_spec *spec, const struct moa
 {
         (void) spec;
         struct stat st;
-        int sr = (m->ext & MOAT_MOUNT_SRC_NOFOLLOW) ? lstat(m->source, &st) : stat(m->source, &st);
+        int sr = m->host_tree > 0                       ? fstat(m->host_tree, &st)
+                 : (m->ext & MOAT_MOUNT_SRC_NOFOLLOW) ? lstat(m->source, &st)
+                                                      : stat(m->source, &st);
         if (sr < 0)
                 return moat_error_set(err, errno, "bind mount source %s", m->source);
         _cleanup_close_ int target = moat_open_in_root(rootfd, m->destination, true, !S_ISDIR(st.st_mode), err);
@@ -243,11 +209,11 @@ static int mount_bind(int rootfd, const struct moat_spec *spec, const struct moa
         char tp[32];
         fdpath(tp, target);
 
-        if (m->idmap_tree > 0) {
-                /* made by the parent on the host (moat_mounts_prepare_idmapped) */
-                if (syscall(SYS_move_mount, m->idmap_tree, "", target, "",
+        if (m->host_tree > 0) {
+                /* made by the parent on the host (moat_mounts_prepare_trees) */
+                if (syscall(SYS_move_mount, m->host_tree, "", target, "",
                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                        return moat_error_set(err, errno, "attach idmapped %s at %s", m->source, m->destination);
+                        return moat_error_set(err, errno, "attach %s at %s", m->source, m->destination);
         } else if (m->ext & MOAT_MOUNT_IDMAP) {
                 _cleanup_close_ int tree = idmapped_tree(m, err);
                 if (tree < 0)

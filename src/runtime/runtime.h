@@ -89,6 +89,11 @@ struct moat_exec_opts {
 int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts *o, int *exit_status,
                       struct moat_error *err);
 
+/* A user namespace with these mappings (host ids), held by an fd: for MOUNT_ATTR_IDMAP. A helper
+ * process makes it and is gone when this returns. */
+int moat_userns_open(const struct moat_idmap *uids, size_t nu, const struct moat_idmap *gids, size_t ng,
+                     struct moat_error *err);
+
 /* The OCI features document for this build and host. */
 json_t *moat_runtime_features(void);
 

@@ -90,7 +90,7 @@ struct moat_mount {
         char *data;                /* filesystem options joined by ',' */
         struct moat_idmap *uid_mappings, *gid_mappings;
         size_t n_uid_mappings, n_gid_mappings;
-        int idmap_tree; /* > 0: the idmapped tree the runtime's parent made (mounts.c) */
+        int host_tree; /* > 0: the bind source as a detached tree the runtime's parent made on the host (mounts.c) */
 };
 
 struct moat_hook {

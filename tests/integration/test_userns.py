@@ -8,6 +8,7 @@ import tempfile
 
 import pytest
 
+from conftest import xfail_on_runc
 from escape_helpers import Bundle, rt, sh  # noqa: F401  (fixture)
 
 BASE = 100000
@@ -100,6 +101,23 @@ def test_idmapped_bind_mount(rt, walkable):
     # written through the idmapped mount: root inside is root on disk
     st = os.stat(host / "new")
     assert (st.st_uid, st.st_gid) == (0, 0)
+
+
+@xfail_on_runc("opens bind sources inside the user namespace (EACCES)")
+def test_bind_source_the_mapped_root_cannot_reach(rt, walkable, tmp_path):
+    """A bind's source under a 0700 directory (pytest's tmp root): the runtime opens it on the
+    host before the container's user namespace exists, so it mounts (runc fails with EACCES)."""
+    hidden = tmp_path / "private" / "data"
+    hidden.mkdir(parents=True)
+    os.chmod(tmp_path / "private", 0o700)
+    (hidden / "f").write_text("reached\n")
+    b = userns_bundle(rt, walkable)
+    b.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(hidden),
+                               "options": ["rbind", "ro"]})
+    b.args("cat", "/data/f")
+    r = rt.run(b)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "reached\n"
 
 
 def test_spec_rootless_runs(rt, tmp_path):
