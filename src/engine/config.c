@@ -504,6 +504,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 json_array_append_new(weak, json_pack("s+", "--security-opt=seccomp=", o->seccomp));
         if (o->network && streq(o->network, "host"))
                 json_array_append_new(weak, json_string("--network=host"));
+        if ((o->userns && streq(o->userns, "host")) || o->privileged || (o->network && streq(o->network, "host")))
+                json_array_append_new(weak, json_string("--userns=host"));
         if (o->pids_limit < 0)
                 json_array_append_new(weak, json_string("--pids-limit=-1"));
         char *volumes = xasprintf("%s/volumes/", e->root); /* no cleanup attribute: fail: is below */

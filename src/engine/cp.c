@@ -33,8 +33,22 @@ static int copy_file(int sfd, int ddir, const char *name, mode_t mode)
         return r;
 }
 
+/* Who what is copied into a container belongs to: its root (on the host: the first id of its
+ * user namespace's range); (uid_t) -1 for a copy to the host, which keeps the caller's. */
+struct owner {
+        uid_t uid;
+        gid_t gid;
+};
+
+static int own(int ddir, const char *dname, const struct owner *o)
+{
+        if (o->uid == (uid_t) -1 || fchownat(ddir, dname, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) == 0)
+                return 0;
+        return -errno;
+}
+
 /* Copy the entry `name` of directory sdir into directory ddir as `dname`. */
-static int copy_entry(int sdir, const char *name, int ddir, const char *dname, int depth)
+static int copy_entry(int sdir, const char *name, int ddir, const char *dname, const struct owner *o, int depth)
 {
         if (depth > CP_MAX_DEPTH)
                 return -ELOOP;
@@ -48,7 +62,7 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
                         return -errno;
                 target[n] = '\0';
                 unlinkat(ddir, dname, 0);
-                return symlinkat(target, ddir, dname) < 0 ? -errno : 0;
+                return symlinkat(target, ddir, dname) < 0 ? -errno : own(ddir, dname, o);
         }
         if (S_ISREG(st.st_mode)) {
                 int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -56,11 +70,14 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
                         return -errno;
                 int r = copy_file(sfd, ddir, dname, st.st_mode);
                 close(sfd);
-                return r;
+                return r < 0 ? r : own(ddir, dname, o);
         }
         if (!S_ISDIR(st.st_mode))
                 return 0; /* devices, FIFOs, sockets: never created */
-        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
+        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+        } else if (own(ddir, dname, o) < 0)
                 return -errno;
         int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -77,7 +94,7 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
         struct dirent *de;
         while (r == 0 && dir && (de = readdir(dir)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        r = copy_entry(dirfd(dir), de->d_name, d, de->d_name, depth + 1);
+                        r = copy_entry(dirfd(dir), de->d_name, d, de->d_name, o, depth + 1);
         if (dir)
                 closedir(dir);
         close(d);
@@ -106,7 +123,7 @@ static void split(const char *path, char **parent, char **base)
 }
 
 /* src parent dir + name -> dst: into dst when it is a directory, else as dst. */
-static int do_copy(int sparent, const char *sname, const char *dst)
+static int do_copy(int sparent, const char *sname, const char *dst, const struct owner *o)
 {
         struct stat st;
         _cleanup_free_ char *dparent = NULL, *dbase = NULL;
@@ -122,7 +139,7 @@ static int do_copy(int sparent, const char *sname, const char *dst)
         }
         if (ddir < 0)
                 return -errno;
-        int r = copy_entry(sparent, sname, ddir, dname, 0);
+        int r = copy_entry(sparent, sname, ddir, dname, o, 0);
         close(ddir);
         return r;
 }
@@ -135,6 +152,12 @@ int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *sr
         if (r < 0)
                 return r;
         _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", e->containers, c.id);
+        struct owner to_host = { (uid_t) -1, (gid_t) -1 }, to_ctr = { 0, 0 };
+        json_t *uns = json_object_get(c.config, "MoatUserns");
+        if (uns) {
+                to_ctr.uid = (uid_t) json_integer_value(json_object_get(uns, "HostUid"));
+                to_ctr.gid = (gid_t) json_integer_value(json_object_get(uns, "HostGid"));
+        }
         moat_container_info_clear(&c);
         _cleanup_free_ char *sparent = NULL, *sbase = NULL;
         split(src, &sparent, &sbase);
@@ -167,10 +190,10 @@ int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *sr
                 if (chroot(rootfs) < 0 || chdir("/") < 0)
                         rr = -errno;
                 else if (to_container)
-                        rr = do_copy(host_fd, sbase, dst);
+                        rr = do_copy(host_fd, sbase, dst, &to_ctr);
                 else {
                         int sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        rr = sdir < 0 ? -errno : copy_entry(sdir, sbase, host_fd, dname, 0);
+                        rr = sdir < 0 ? -errno : copy_entry(sdir, sbase, host_fd, dname, &to_host, 0);
                 }
                 int code = rr < 0 ? -rr : 0;
                 (void) !write(pipefd[1], &code, sizeof code);

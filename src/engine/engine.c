@@ -39,6 +39,9 @@ static const struct moat_db_migration migrations[] = {
              " labels TEXT NOT NULL DEFAULT '{}',"
              " error TEXT NOT NULL DEFAULT '')" },
         { 2, "CREATE TABLE volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}')" },
+        /* the container's range of host ids (userns.c); NULL: the host's user namespace */
+        { 3, "ALTER TABLE containers ADD COLUMN userns_slot INTEGER;"
+             "CREATE UNIQUE INDEX containers_userns_slot ON containers(userns_slot)" },
 };
 
 static int64_t now_ns(void)
@@ -667,7 +670,23 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
                 r = moat_error_set(err, errno, "create %s", rootfs);
                 goto fail;
         }
-        if ((r = moat_image_snapshot_mount(e->store, image_id, id, rootfs, &mp, err)) < 0)
+        /* Moat's default: a user namespace of its own; --privileged and --network host need the
+         * host's (they are weakenings already, and this shows with them) */
+        bool own_userns = !(o->userns && streq(o->userns, "host")) && !o->privileged &&
+                          !(o->network && streq(o->network, "host"));
+        struct moat_userns uns = { 0 };
+        if (own_userns) {
+                _cleanup_close_ int nsfd = -1;
+                if ((r = moat_engine_userns_allocate(e, id, &uns, err)) < 0 ||
+                    (r = moat_engine_userns_prepare_dirs(e, dir, &uns, err)) < 0)
+                        goto fail;
+                struct moat_idmap um = { 0, uns.uid, uns.size }, gm = { 0, uns.gid, uns.size };
+                if ((nsfd = r = moat_userns_open(&um, 1, &gm, 1, err)) < 0)
+                        goto fail;
+                struct moat_snapshot_ids ids = { nsfd, uns.uid, uns.gid };
+                if ((r = moat_image_snapshot_mount(e->store, image_id, id, rootfs, &ids, &mp, err)) < 0)
+                        goto fail;
+        } else if ((r = moat_image_snapshot_mount(e->store, image_id, id, rootfs, NULL, &mp, err)) < 0)
                 goto fail;
         {
                 /* named volumes become their directories before the config is built */
@@ -684,6 +703,8 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
                         json_decref(used);
                         goto fail;
                 }
+                if (own_userns)
+                        moat_engine_userns_apply(e, spec, rec, &uns);
                 json_object_set_new(rec, "Volumes", used);
                 json_object_set_new(json_object_get(rec, "HostConfig"), "Binds", json_array());
                 for (size_t k = 0; o->binds && o->binds[k]; k++)

@@ -35,6 +35,7 @@ struct moat_container_opts {
         const char *user;
         const char *hostname;
         const char *network;     /* none (default) | host */
+        const char *userns;      /* NULL: a user namespace of its own (the default) | host */
         bool tty, interactive, auto_remove, read_only, privileged;
         bool no_new_privs_off;   /* never: no-new-privileges stays on unless --privileged */
         const char *seccomp;     /* NULL default | "unconfined" | a profile file */

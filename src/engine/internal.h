@@ -33,4 +33,16 @@ int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, 
 
 bool moat_engine_name_valid(const char *n);
 
+/* userns.c: a container's own user namespace (root inside = uid..uid+size-1 outside). */
+struct moat_userns {
+        uint32_t uid, gid, size;
+};
+/* Take the lowest free range for container id (its row's userns_slot). */
+int moat_engine_userns_allocate(struct moat_engine *e, const char *id, struct moat_userns *u, struct moat_error *err);
+/* Make the way to the container's rootfs passable for its root (see userns.c). */
+int moat_engine_userns_prepare_dirs(struct moat_engine *e, const char *cdir, const struct moat_userns *u,
+                                    struct moat_error *err);
+/* The user namespace, its mappings and idmapped named volumes in the spec; inspect's fields. */
+void moat_engine_userns_apply(struct moat_engine *e, json_t *spec, json_t *rec, const struct moat_userns *u);
+
 #endif

@@ -313,6 +313,10 @@ int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **
         /* Moat's own: what this container gives up of the secure defaults */
         json_t *weak = json_object_get(cfg, "Weakenings");
         json_object_set_new(doc, "MoatWeakenings", weak ? json_incref(weak) : json_array());
+        /* its own user namespace: the host ids its root and the rest of the range are */
+        json_t *uns = json_object_get(cfg, "MoatUserns");
+        if (uns)
+                json_object_set(doc, "MoatUserns", uns);
         moat_container_info_clear(&c);
         *out = doc;
         return 0;

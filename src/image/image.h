@@ -112,10 +112,18 @@ int moat_image_gc(struct moat_image_store *s, uint64_t *freed, struct moat_error
 int moat_image_layers(struct moat_image_store *s, const char *id, char ***diff_ids, size_t *n, struct moat_error *err);
 
 /* --- snapshots --------------------------------------------------------------------------------- */
+/* For a container with its own user namespace: the layers are mounted idmapped through userns_fd
+ * (a namespace whose mapping sends the image's ids to the container's host range), and the upper
+ * dir belongs to uid:gid, the container's root on the host. */
+struct moat_snapshot_ids {
+        int userns_fd;
+        uid_t uid;
+        gid_t gid;
+};
 /* Mount overlayfs over the image's layers with a fresh upper dir at target (or, when target is NULL,
- * at snapshots/<id>/merged). id names the snapshot ([a-zA-Z0-9_.-], <= 64). */
+ * at snapshots/<id>/merged). id names the snapshot ([a-zA-Z0-9_.-], <= 64). ids: NULL, or see above. */
 int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, const char *id, const char *target,
-                              char **mountpoint, struct moat_error *err);
+                              const struct moat_snapshot_ids *ids, char **mountpoint, struct moat_error *err);
 /* Unmount (if mounted) and remove the snapshot's directories and record. */
 int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err);
 

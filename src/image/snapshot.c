@@ -3,8 +3,10 @@
  * the one-page mount option string; older kernels fall back to mount(2) with short relative
  * lower paths (chdir into overlay/). */
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "image/image.h"
 #include "image/internal.h"
@@ -21,18 +23,17 @@ static bool valid_id(const char *id)
         return true;
 }
 
-static int mount_new_api(struct moat_image_store *s, char **layers, size_t n, const char *upper, const char *work,
-                         const char *target, struct moat_error *err)
+/* lowers: bottom first */
+static int mount_new_api(char **lowers, size_t n, const char *upper, const char *work, const char *target,
+                         struct moat_error *err)
 {
         int fs = fsopen("overlay", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return -errno;
         int r = 0;
-        for (size_t i = n; i-- > 0 && r == 0;) { /* topmost first */
-                _cleanup_free_ char *p = moat_image_layer_path(s, layers[i]);
-                if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p, 0) < 0)
+        for (size_t i = n; i-- > 0 && r == 0;) /* topmost first */
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
                         r = -errno;
-        }
         if (r == 0 && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
                        fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
                 r = -errno;
@@ -52,8 +53,8 @@ static int mount_new_api(struct moat_image_store *s, char **layers, size_t n, co
 /* mount(2) takes all options in one page. Short names keep many layers under it: the snapshot gets
  * a directory of symlinks "0", "1", ... to its layers and the mount runs with that as the cwd, so
  * each lower dir costs a few bytes (256 layers fit). */
-static int mount_legacy(struct moat_image_store *s, char **layers, size_t n, const char *dir, const char *upper,
-                        const char *work, const char *target, struct moat_error *err)
+static int mount_legacy(char **lowers, size_t n, const char *dir, const char *upper, const char *work,
+                        const char *target, struct moat_error *err)
 {
         _cleanup_free_ char *ldir = xasprintf("%s/l", dir);
         if (mkdir(ldir, 0700) < 0 && errno != EEXIST)
@@ -64,9 +65,8 @@ static int mount_legacy(struct moat_image_store *s, char **layers, size_t n, con
         for (size_t i = n; i-- > 0;) {
                 char name[24];
                 snprintf(name, sizeof name, "%zu", i);
-                _cleanup_free_ char *lp = moat_image_layer_path(s, layers[i]);
                 _cleanup_free_ char *link = xasprintf("%s/%s", ldir, name);
-                if (symlink(lp, link) < 0 && errno != EEXIST)
+                if (symlink(lowers[i], link) < 0 && errno != EEXIST)
                         return moat_error_set(err, errno, "symlink %s", link);
                 off += (size_t) snprintf(opts + off, cap - off, "%s%s", i + 1 < n ? ":" : "", name);
         }
@@ -101,8 +101,46 @@ static int record(struct moat_image_store *s, const char *sql, const char *a, co
         return 0;
 }
 
+/* The layers as overlay lower dirs: their paths, or with ids, "/proc/self/fd/N" of an idmapped
+ * clone of each (fds in *fds, closed by the caller once the overlay is mounted: it keeps its own
+ * references). */
+static int lower_paths(struct moat_image_store *s, char **layers, size_t n, const struct moat_snapshot_ids *ids,
+                       char ***out, int **fds, struct moat_error *err)
+{
+        char **v = XNEW(char *, n + 1);
+        *out = v;
+        *fds = ids ? XNEW(int, n) : NULL;
+        for (size_t i = 0; i < n; i++)
+                if (ids)
+                        (*fds)[i] = -1;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = moat_image_layer_path(s, layers[i]);
+                if (!ids) {
+                        v[i] = STEAL(p);
+                        continue;
+                }
+                int t = (int) syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (t < 0)
+                        return moat_error_set(err, errno, "open_tree layer %s", layers[i]);
+                (*fds)[i] = t;
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) ids->userns_fd };
+                if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+                        return moat_error_set(err, errno, "idmap layer %s", layers[i]);
+                v[i] = xasprintf("/proc/self/fd/%d", t);
+        }
+        return 0;
+}
+
+static void close_all(int *fds, size_t n)
+{
+        for (size_t i = 0; fds && i < n; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        free(fds);
+}
+
 int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, const char *id, const char *target,
-                              char **mountpoint, struct moat_error *err)
+                              const struct moat_snapshot_ids *ids, char **mountpoint, struct moat_error *err)
 {
         if (!valid_id(id))
                 return moat_error_set(err, 0, "invalid snapshot id %s", id);
@@ -123,19 +161,27 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
         r = record(s, "INSERT INTO snapshots(id, image_id, mountpoint) VALUES(?, ?, ?)", id, iid, mp, err);
         if (r == 0 && (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0))
                 r = moat_error_set(err, errno, "create snapshot dirs");
+        /* what the container writes is stored with its host ids; its root owns the top */
+        if (r == 0 && ids && chown(upper, ids->uid, ids->gid) < 0)
+                r = moat_error_set(err, errno, "chown %s", upper);
         if (r == 0 && !target && mkdir(mp, 0755) < 0)
                 r = moat_error_set(err, errno, "create %s", mp);
         if (r == 0 && n == 0) {
                 /* overlayfs needs a lower layer: an image without layers gets an empty one */
                 r = moat_error_set(err, 0, "image %s has no layers", image);
         }
+        _cleanup_strv_ char **lowers = NULL;
+        int *fds = NULL;
+        if (r == 0)
+                r = lower_paths(s, layers, n, ids, &lowers, &fds, err);
         if (r == 0) {
                 /* MOAT_OVERLAY_LEGACY=1 forces the fallback (tests run it on new kernels too) */
                 const char *legacy = getenv("MOAT_OVERLAY_LEGACY");
-                r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(s, layers, n, upper, work, mp, err);
+                r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(lowers, n, upper, work, mp, err);
                 if (r == -EINVAL || r == -ENOSYS || r == -EPERM)
-                        r = mount_legacy(s, layers, n, dir, upper, work, mp, err);
+                        r = mount_legacy(lowers, n, dir, upper, work, mp, err);
         }
+        close_all(fds, n);
         if (r < 0) {
                 struct moat_error e2;
                 record(s, "DELETE FROM snapshots WHERE id = ?", id, NULL, NULL, &e2);

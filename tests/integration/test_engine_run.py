@@ -136,7 +136,9 @@ def test_weakening_flags_show_in_the_process_and_inspect(moat):
     assert "seccomp=unconfined" in d["HostConfig"]["SecurityOpt"]
     assert d["HostConfig"]["CapAdd"] == ["SYS_ADMIN"]
     assert "CAP_SYS_ADMIN" in d["EffectiveCaps"]
-    assert d["HostConfig"]["UsernsMode"] == "host"
+    # the user namespace stays Moat's own: a capability added there is not one on the host
+    assert d["HostConfig"]["UsernsMode"] == ""
+    assert d["MoatUserns"]["Size"] == 65536
 
 
 def test_resources(moat):

@@ -60,7 +60,7 @@ def test_weakening_flags_are_in_inspect_and_the_event_log(moat):
                "busybox", "true", check=True).stdout.strip()
     moat.ids.add(cid)
     weak = moat.inspect(cid)["MoatWeakenings"]
-    assert weak == ["--cap-add=NET_ADMIN", "--security-opt=seccomp=unconfined", "--network=host"]
+    assert weak == ["--cap-add=NET_ADMIN", "--security-opt=seccomp=unconfined", "--network=host", "--userns=host"]
     plain = moat("create", "busybox", "true", check=True).stdout.strip()
     assert moat.inspect(plain)["MoatWeakenings"] == []
     events = [json.loads(l) for l in open(os.path.join(moat.root, "events.log"))]

@@ -275,11 +275,13 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 }
                 case 'v': push(&r->binds, optarg); break;
                 case O_USERNS:
-                        if (streq(optarg, "host"))
+                        if (streq(optarg, "host")) {
+                                r->o.userns = "host";
                                 break;
+                        }
                         return refuse(xasprintf("--userns=%s", optarg),
-                                      "user namespaces per container are not implemented yet; containers run in the "
-                                      "host user namespace (the only accepted value is host)");
+                                      "each container gets a user namespace of its own by default; the only other "
+                                      "mode is host");
                 case 'p': case 'P': return refuse("-p/--publish", "bridge networking and published ports come later");
                 case O_MOUNT: return refuse("--mount", "use -v SRC:DEST[:ro] for binds and --tmpfs");
                 case O_MEMSWAP:

@@ -11,7 +11,7 @@ int cmd_mount(int argc, char **argv)
                 return 1;
         struct moat_error err;
         _cleanup_free_ char *mp = NULL;
-        if (moat_image_snapshot_mount(s, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &mp, &err) < 0)
+        if (moat_image_snapshot_mount(s, argv[1], argv[2], argc == 4 ? argv[3] : NULL, NULL, &mp, &err) < 0)
                 return cli_fail(&err);
         printf("%s\n", mp);
         return 0;
