@@ -101,6 +101,7 @@ void moat_container_info_clear(struct moat_container_info *c)
         free(c->error);
         json_decref(c->config);
         json_decref(c->labels);
+        json_decref(c->health);
         memset(c, 0, sizeof *c);
 }
 
@@ -353,6 +354,9 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
         c->pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
         c->started = json_integer_value(json_object_get(st, "started"));
         c->restart_count = (int) json_integer_value(json_object_get(st, "restart_count"));
+        json_t *health = json_object_get(st, "health");
+        json_decref(c->health);
+        c->health = json_is_object(health) ? json_incref(health) : NULL;
         bool alive = monitor_alive(mon, c->id);
         bool persist = false;
         if (s && streq(s, "exited")) {
