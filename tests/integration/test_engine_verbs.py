@@ -231,3 +231,40 @@ def test_inspect_format(moat):
                      ("{{printf \"%s\" .Id}}", "unsupported construct")):
         p = moat("inspect", "-f", bad, "box")
         assert p.returncode != 0 and msg in p.stderr and p.stdout == "", (bad, p.stderr)
+
+
+def test_logs_since_until(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "for i in 1 2 3 4 5 6; do echo n$i; sleep 0.1; done; sleep 100")
+    moat.wait_for(lambda: "n6" in moat("logs", cid).stdout, what="output")
+    stamped = [l.split() for l in moat("logs", "-t", cid, check=True).stdout.splitlines()]
+    assert [w for _, w in stamped] == ["n1", "n2", "n3", "n4", "n5", "n6"]
+    t3 = stamped[2][0]
+
+    def words(*flags):
+        p = moat("logs", *flags, cid)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.split()
+
+    assert words("--since", t3) == ["n3", "n4", "n5", "n6"]  # both bounds are inclusive
+    assert words("--until", t3) == ["n1", "n2", "n3"]
+    assert words("--since", stamped[1][0], "--until", stamped[3][0]) == ["n2", "n3", "n4"]
+    assert words("--since", t3, "--tail", "2") == ["n5", "n6"]  # tail first, then the range
+    assert words("--since", stamped[4][0], "--tail", "4", "-t")[1::2] == ["n5", "n6"]
+    assert words("--since", "1h") == [f"n{i}" for i in range(1, 7)]
+    assert words("--since", "0") == [f"n{i}" for i in range(1, 7)]
+    assert words("--until", "1h30m") == [] and words("--since", str(time.time() + 100)) == []
+    # unix seconds with a fraction, and RFC3339 with an offset and a local time without one
+    import datetime
+    ts = datetime.datetime.fromisoformat(t3[:26] + "+00:00")
+    assert words("--since", f"{ts.timestamp():.6f}") == ["n3", "n4", "n5", "n6"]
+    assert words("--since", ts.astimezone(datetime.timezone(datetime.timedelta(hours=2))).isoformat()) == \
+        ["n3", "n4", "n5", "n6"]
+    assert words("--since", ts.astimezone().replace(tzinfo=None).isoformat()) == ["n3", "n4", "n5", "n6"]
+    # -f stops at --until even while the container keeps running
+    t = time.time()
+    assert words("-f", "--until", f"{time.time() + 1:.3f}") == [f"n{i}" for i in range(1, 7)]
+    assert time.time() - t < 5
+    for bad in ("yesterday", "2024-13-01", "10x", "1.2.3", ""):
+        for flag in ("--since", "--until"):
+            p = moat("logs", flag, bad, cid)
+            assert p.returncode == 125 and "invalid value for" in p.stderr and p.stdout == "", (flag, bad)
