@@ -285,12 +285,8 @@ static json_t *time_json(int64_t ns)
 {
         if (ns <= 0)
                 return json_string("0001-01-01T00:00:00Z");
-        time_t s = (time_t) (ns / 1000000000);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        char d[32], out[48];
-        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out, sizeof out, "%s.%09lldZ", d, (long long) (ns % 1000000000));
+        char out[48];
+        moat_rfc3339(ns, out, sizeof out);
         return json_string(out);
 }
 
@@ -321,6 +317,10 @@ int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **
                                    "Labels", c.labels, "Entrypoint", json_object_get(cfg, "Entrypoint"));
         json_object_set(config, "StopSignal", json_object_get(cfg, "StopSignal"));
         json_object_set(config, "StopTimeout", json_object_get(cfg, "StopTimeout"));
+        if (json_object_get(cfg, "Healthcheck"))
+                json_object_set(config, "Healthcheck", json_object_get(cfg, "Healthcheck"));
+        if (c.health)
+                json_object_set(state, "Health", c.health);
         json_t *hc = json_deep_copy(json_object_get(cfg, "HostConfig"));
         if (!hc)
                 hc = json_object();
