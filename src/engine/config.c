@@ -252,6 +252,97 @@ static json_t *mount_json(const char *dest, const char *type, const char *src, c
         return json_pack("{s:s,s:s,s:s,s:o}", "destination", dest, "type", type, "source", src, "options", o);
 }
 
+/* docker's merge of --health-* over the image's Healthcheck, and the daemon's checks. *out: NULL
+ * when there is none at all; {"Test":["NONE"]} when disabled. Zero fields are left out, as docker
+ * shows them. */
+static int health_config(const struct moat_container_opts *o, json_t *icfg, json_t **out, struct moat_error *err)
+{
+        *out = NULL;
+        json_t *img = json_object_get(icfg, "Healthcheck");
+        bool flags = o->health_cmd || o->health_interval || o->health_timeout || o->health_start_period ||
+                     o->health_start_interval || o->health_retries;
+        if (o->no_healthcheck) {
+                if (flags)
+                        return moat_error_set(err, 0, "--no-healthcheck conflicts with --health-* options");
+                *out = json_pack("{s:[s]}", "Test", "NONE");
+                return 0;
+        }
+        if (!flags && !json_is_object(img))
+                return 0;
+        json_t *hc = json_is_object(img) ? json_deep_copy(img) : json_object();
+        if (o->health_cmd)
+                json_object_set_new(hc, "Test", json_pack("[s,s]", "CMD-SHELL", o->health_cmd));
+        const struct {
+                const char *key;
+                int64_t v;
+        } d[] = { { "Interval", o->health_interval }, { "Timeout", o->health_timeout },
+                  { "StartPeriod", o->health_start_period }, { "StartInterval", o->health_start_interval } };
+        for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
+                if (d[i].v)
+                        json_object_set_new(hc, d[i].key, json_integer(d[i].v));
+                json_t *v = json_object_get(hc, d[i].key);
+                if (v && (!json_is_integer(v) || (json_integer_value(v) && json_integer_value(v) < 1000000))) {
+                        json_decref(hc);
+                        return moat_error_set(err, 0, "%s in Healthcheck cannot be less than 1ms", d[i].key);
+                }
+                if (v && !json_integer_value(v))
+                        json_object_del(hc, d[i].key);
+        }
+        if (o->health_retries)
+                json_object_set_new(hc, "Retries", json_integer(o->health_retries));
+        json_t *rv = json_object_get(hc, "Retries");
+        if (rv && (!json_is_integer(rv) || json_integer_value(rv) < 0 || json_integer_value(rv) > 1000000)) {
+                json_decref(hc);
+                return moat_error_set(err, 0, "Retries in Healthcheck cannot be negative");
+        }
+        if (rv && !json_integer_value(rv))
+                json_object_del(hc, "Retries");
+        json_t *test = json_object_get(hc, "Test");
+        const char *kind = json_string_value(json_array_get(test, 0));
+        size_t n = json_array_size(test);
+        bool ok = kind && ((streq(kind, "NONE") && n == 1) || (streq(kind, "CMD") && n >= 2) ||
+                           (streq(kind, "CMD-SHELL") && n == 2));
+        for (size_t i = 1; ok && i < n; i++)
+                ok = json_is_string(json_array_get(test, i));
+        if (!ok) {
+                json_decref(hc);
+                if (!test)
+                        return moat_error_set(err, 0, "--health-* options need a health check command: give "
+                                                      "--health-cmd (the image has no Healthcheck)");
+                return moat_error_set(err, 0, "the image's Healthcheck Test must be [\"NONE\"], [\"CMD\", ARG...] "
+                                              "or [\"CMD-SHELL\", COMMAND]");
+        }
+        *out = hc;
+        return 0;
+}
+
+char *moat_engine_health_arg(json_t *hc)
+{
+        json_t *test = json_object_get(hc, "Test");
+        const char *kind = json_string_value(json_array_get(test, 0));
+        if (!kind || streq(kind, "NONE"))
+                return NULL;
+        json_t *argv = json_array();
+        if (streq(kind, "CMD-SHELL")) {
+                json_array_append_new(argv, json_string("/bin/sh"));
+                json_array_append_new(argv, json_string("-c"));
+        }
+        for (size_t i = 1; i < json_array_size(test); i++)
+                json_array_append(argv, json_array_get(test, i));
+        /* docker's defaults for what is not set */
+        int64_t iv = json_integer_value(json_object_get(hc, "Interval")),
+                to = json_integer_value(json_object_get(hc, "Timeout")),
+                sp = json_integer_value(json_object_get(hc, "StartPeriod")),
+                si = json_integer_value(json_object_get(hc, "StartInterval")),
+                re = json_integer_value(json_object_get(hc, "Retries"));
+        json_t *a = json_pack("{s:o,s:I,s:I,s:I,s:I,s:I}", "Test", argv, "Interval", (json_int_t) (iv ? iv : 30000000000),
+                              "Timeout", (json_int_t) (to ? to : 30000000000), "StartPeriod", (json_int_t) sp,
+                              "StartInterval", (json_int_t) (si ? si : 5000000000), "Retries", (json_int_t) (re ? re : 3));
+        char *s = json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        return s;
+}
+
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
                            json_t *icfg, const char *rootfs, json_t **spec_out, json_t **record_out,
                            struct moat_error *err)
@@ -462,6 +553,9 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 json_object_set_new(linux_, "readonlyPaths", json_array());
         }
 
+        json_t *health = NULL;
+        if ((r = health_config(o, icfg, &health, err)) < 0)
+                goto fail;
         json_t *rec = json_pack("{s:s,s:O,s:O,s:O,s:s,s:s,s:b,s:b,s:s?}", "Image", o->image, "Entrypoint",
                                 json_is_array(ep) ? ep : json_null(), "Cmd", json_is_array(cmd) ? cmd : json_null(),
                                 "Env", env, "WorkingDir", wd, "User", user ? user : "", "Tty", o->tty, "OpenStdin",
@@ -469,6 +563,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         const char *ss = o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
         json_object_set_new(rec, "StopSignal", json_string(ss ? ss : "SIGTERM"));
         json_object_set_new(rec, "StopTimeout", json_integer(o->stop_timeout >= 0 ? o->stop_timeout : 10));
+        if (health)
+                json_object_set_new(rec, "Healthcheck", health);
         json_t *hc = json_pack("{s:b,s:b,s:b,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "AutoRemove", o->auto_remove,
                                "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
                                o->network ? o->network : "none", "Memory", (json_int_t) o->memory, "NanoCpus",

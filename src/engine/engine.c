@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "engine/attach.h"
+#include "engine/health.h"
 #include "engine/internal.h"
 
 static const struct moat_db_migration migrations[] = {
@@ -104,6 +105,7 @@ void moat_container_info_clear(struct moat_container_info *c)
         free(c->error);
         json_decref(c->config);
         json_decref(c->labels);
+        json_decref(c->health);
         memset(c, 0, sizeof *c);
 }
 
@@ -121,25 +123,8 @@ static char *cdir(struct moat_engine *e, const char *id)
 
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra)
 {
-        char t[48];
-        moat_rfc3339_now(t, sizeof t);
-        json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "time", t, "type", "container", "action", action, "id", id,
-                               "name", name ? name : "");
-        if (extra)
-                json_object_update(ev, extra);
-        char *line = json_dumps(ev, JSON_COMPACT);
-        json_decref(ev);
-        if (!line)
-                return;
-        _cleanup_free_ char *buf = xasprintf("%s\n", line);
-        free(line);
-        _cleanup_free_ char *path = xasprintf("%s/events.log", e->root);
-        /* one O_APPEND write per event: concurrent writers never interleave within a line */
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0) {
-                (void) moat_write_all(fd, buf, strlen(buf));
-                close(fd);
-        }
+        moat_event_append(e->root, action, id, name, extra);
+        json_decref(extra);
 }
 
 /* ---- records ------------------------------------------------------------------------------- */
@@ -356,6 +341,9 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
         c->pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
         c->started = json_integer_value(json_object_get(st, "started"));
         c->restart_count = (int) json_integer_value(json_object_get(st, "restart_count"));
+        json_t *health = json_object_get(st, "health");
+        json_decref(c->health);
+        c->health = json_is_object(health) ? json_incref(health) : NULL;
         bool alive = monitor_alive(mon, c->id);
         bool persist = false;
         if (s && streq(s, "exited")) {
@@ -881,6 +869,13 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
                 argv[k++] = "--stdin";
         if (wait_attach)
                 argv[k++] = "--wait-attach";
+        _cleanup_free_ char *health = moat_engine_health_arg(json_object_get(c->config, "Healthcheck"));
+        if (health) {
+                argv[k++] = "--health";
+                argv[k++] = health;
+                argv[k++] = "--name";
+                argv[k++] = c->name;
+        }
         argv[k] = NULL;
         int p[2];
         _cleanup_free_ char *dir_log = xasprintf("%s/monitor.log", dir);

@@ -51,6 +51,11 @@ struct moat_container_opts {
         const char *restart;     /* no | on-failure[:N] | always | unless-stopped */
         const char *stop_signal;
         int stop_timeout;        /* -1: default 10 */
+        /* health check: docker's --health-*; 0/NULL: the image's Healthcheck, then docker's defaults */
+        const char *health_cmd;  /* run with /bin/sh -c in the container */
+        int64_t health_interval, health_timeout, health_start_period, health_start_interval; /* ns */
+        int health_retries;
+        bool no_healthcheck;     /* also disables the image's */
 };
 
 /* A container as the engine sees it, state refreshed from its monitor. */
@@ -63,6 +68,7 @@ struct moat_container_info {
         pid_t pid;
         int restart_count;
         json_t *labels;
+        json_t *health; /* docker's State.Health from the monitor; NULL without a health check */
 };
 void moat_container_info_clear(struct moat_container_info *c);
 void moat_container_info_free(struct moat_container_info *v, size_t n);
@@ -127,6 +133,24 @@ int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t *
  * other way). The container side is walked chrooted into it; symlinks are copied, not followed. */
 int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *src, const char *dst, bool to_container,
                    struct moat_error *err);
+
+/* ---- ps filters, logs time ranges, health (docs/ENGINE.md) -------------------------------- */
+
+/* moat_engine_list with docker's ps filters, each "KEY=VALUE": id, name, label, status, exited,
+ * ancestor, before, since, health. A key Moat does not know or implement, or a bad value, is an
+ * error (before anything is listed). */
+int moat_engine_list_filtered(struct moat_engine *e, bool all, char **filters, struct moat_container_info **out,
+                              size_t *n, struct moat_error *err);
+/* starting | healthy | unhealthy, or none without a health check */
+const char *moat_container_health_status(const struct moat_container_info *c);
+
+struct moat_engine_logs_opts {
+        long tail;            /* < 0: all */
+        bool follow, timestamps;
+        int64_t since, until; /* unix ns; 0: no bound. Lines are kept when since <= time <= until */
+};
+int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const struct moat_engine_logs_opts *o,
+                        struct moat_error *err);
 
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */

@@ -25,7 +25,11 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
  * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
 int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);
 char *moat_engine_generate_name(unsigned seed);
-/* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra}. */
+/* The record's Healthcheck as moat-monitor's --health argument (argv and docker's defaults
+ * resolved); NULL when there is none to run. */
+char *moat_engine_health_arg(json_t *healthcheck);
+/* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra};
+ * extra (may be NULL) is consumed. */
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
 char *moat_engine_volume_path(struct moat_engine *e, const char *name);
 /* -v NAME:/dest -> the named volume's directory; the names used are appended to used. */

@@ -102,23 +102,29 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
 
 /* ---- logs ----------------------------------------------------------------------------------- */
 
-static void emit(const char *line, bool timestamps)
+/* Print one json-file line, when its time is within the asked range. */
+static void emit(const char *line, const struct moat_engine_logs_opts *o)
 {
-        json_t *o = json_loads(line, 0, NULL);
-        if (!o)
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j)
                 return;
-        const char *log = json_string_value(json_object_get(o, "log"));
-        const char *stream = json_string_value(json_object_get(o, "stream"));
-        const char *t = json_string_value(json_object_get(o, "time"));
+        const char *log = json_string_value(json_object_get(j, "log"));
+        const char *stream = json_string_value(json_object_get(j, "stream"));
+        const char *t = json_string_value(json_object_get(j, "time"));
         int fd = stream && streq(stream, "stderr") ? 2 : 1;
-        if (log) {
-                if (timestamps && t) {
+        int64_t when = 0;
+        bool in_range = true;
+        if (o->since || o->until)
+                in_range = t && moat_parse_rfc3339(t, &when) == 0 && (!o->since || when >= o->since) &&
+                           (!o->until || when <= o->until);
+        if (log && in_range) {
+                if (o->timestamps && t) {
                         (void) moat_write_all(fd, t, strlen(t));
                         (void) moat_write_all(fd, " ", 1);
                 }
-                (void) moat_write_all(fd, log, json_string_length(json_object_get(o, "log")));
+                (void) moat_write_all(fd, log, json_string_length(json_object_get(j, "log")));
         }
-        json_decref(o);
+        json_decref(j);
 }
 
 struct lines {
@@ -144,6 +150,23 @@ static void read_lines(const char *path, struct lines *l)
 int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, bool follow, bool timestamps,
                      struct moat_error *err)
 {
+        struct moat_engine_logs_opts o = { .tail = tail, .follow = follow, .timestamps = timestamps };
+        return moat_engine_logs_ex(e, name_or_id, &o, err);
+}
+
+static int64_t wall_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --tail picks the last lines first, then --since/--until filter them (as docker's json-file
+ * reader does); -f stops when the container stops or the --until time has passed. */
+int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const struct moat_engine_logs_opts *o,
+                        struct moat_error *err)
+{
+        long tail = o->tail;
         struct moat_container_info c;
         int r = moat_engine_get(e, name_or_id, &c, err);
         if (r < 0)
@@ -156,11 +179,11 @@ int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, b
         size_t from = tail >= 0 && (size_t) tail < l.n ? l.n - (size_t) tail : 0;
         for (size_t i = 0; i < l.n; i++) {
                 if (i >= from)
-                        emit(l.v[i], timestamps);
+                        emit(l.v[i], o);
                 free(l.v[i]);
         }
         free(l.v);
-        if (!follow) {
+        if (!o->follow || (o->until && wall_ns() > o->until)) {
                 moat_container_info_clear(&c);
                 return 0;
         }
@@ -196,7 +219,7 @@ int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, b
                                 char *p = joined, *nl;
                                 while ((nl = strchr(p, '\n'))) {
                                         *nl = '\0';
-                                        emit(p, timestamps);
+                                        emit(p, o);
                                         p = nl + 1;
                                 }
                                 pending = xstrdup(p);
@@ -204,7 +227,7 @@ int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, b
                         }
                         close(fd);
                 }
-                if (!live)
+                if (!live || (o->until && wall_ns() > o->until))
                         break;
                 struct timespec ts = { 0, 100000000 };
                 nanosleep(&ts, NULL);
@@ -262,12 +285,8 @@ static json_t *time_json(int64_t ns)
 {
         if (ns <= 0)
                 return json_string("0001-01-01T00:00:00Z");
-        time_t s = (time_t) (ns / 1000000000);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        char d[32], out[48];
-        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out, sizeof out, "%s.%09lldZ", d, (long long) (ns % 1000000000));
+        char out[48];
+        moat_rfc3339(ns, out, sizeof out);
         return json_string(out);
 }
 
@@ -298,6 +317,10 @@ int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **
                                    "Labels", c.labels, "Entrypoint", json_object_get(cfg, "Entrypoint"));
         json_object_set(config, "StopSignal", json_object_get(cfg, "StopSignal"));
         json_object_set(config, "StopTimeout", json_object_get(cfg, "StopTimeout"));
+        if (json_object_get(cfg, "Healthcheck"))
+                json_object_set(config, "Healthcheck", json_object_get(cfg, "Healthcheck"));
+        if (c.health)
+                json_object_set(state, "Health", c.health);
         json_t *hc = json_deep_copy(json_object_get(cfg, "HostConfig"));
         if (!hc)
                 hc = json_object();

@@ -21,6 +21,7 @@
 
 #include "engine/attach.h"
 #include "engine/engine.h"
+#include "engine/health.h"
 #include "runtime/runtime.h"
 #include "util/log.h"
 
@@ -28,8 +29,9 @@
 #define DEFAULT_LOG_MAX (10ull << 20)
 
 struct mon {
-        const char *id, *dir, *moat, *root, *restart;
+        const char *id, *dir, *moat, *root, *restart, *name;
         struct moat_runtime rt;
+        struct moat_health *health; /* NULL without a health check */
         int dirfd, listen_fd, ready_fd, sfd;
         bool tty, stdin_open, wait_attach;
         int clients[MAX_CLIENTS];
@@ -59,6 +61,8 @@ static void write_status(struct mon *m, const char *state, int code, bool oom, c
                               "exit_code", code, "oom_killed", oom, "restart_count", m->restart_count);
         if (error)
                 json_object_set_new(o, "error", json_string(error));
+        if (m->health)
+                json_object_set_new(o, "health", moat_health_json(m->health));
         char *s = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         char path[64];
@@ -354,6 +358,22 @@ static void run_sync(struct mon *m)
                         ;
 }
 
+/* A probe ended: its result is in status.json at once; a change of status is an event too,
+ * appended by us (the event log is a plain O_APPEND file; no DB, no _sync needed). */
+static void health_result(struct mon *m, bool changed)
+{
+        write_status(m, "running", 0, false, NULL);
+        if (changed) {
+                char action[64];
+                snprintf(action, sizeof action, "health_status: %s", moat_health_status(m->health));
+                moat_event_append(m->root, action, m->id, m->name, NULL);
+        }
+        /* forking, recording and writing faulted in code (64 KiB around each fault) and heap: give
+         * them back, so a monitor with a health check is as small as one without between probes */
+        malloc_trim(0);
+        drop_setup_pages();
+}
+
 /* Serve until the container's process has exited and its output is drained. Returns its wait status. */
 static int serve(struct mon *m)
 {
@@ -375,7 +395,8 @@ static int serve(struct mon *m)
                 size_t nc = m->n_clients;
                 for (size_t i = 0; i < nc; i++)
                         p[np++] = (struct pollfd){ m->clients[i], POLLIN, 0 };
-                if (poll(p, np, exited ? 50 : -1) < 0 && errno != EINTR)
+                int timeout = exited ? 50 : m->health ? moat_health_timeout_ms(m->health) : -1;
+                if (poll(p, np, timeout) < 0 && errno != EINTR)
                         break;
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -384,14 +405,20 @@ static int serve(struct mon *m)
                         int st;
                         pid_t w;
                         /* a subreaper: orphans of the container land here too */
+                        bool changed;
                         while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-                                if (w == m->pid) {
+                                if (moat_health_reaped(m->health, w, st, &changed)) {
+                                        if (!exited)
+                                                health_result(m, changed);
+                                } else if (w == m->pid) {
                                         status = st;
                                         exited = true;
                                         m->finished = now_ns();
                                         drain_deadline = now_ns() + 2000000000ll;
                                 }
                 }
+                if (m->health && !exited)
+                        moat_health_tick(m->health, &m->rt, m->id, faccessat(m->dirfd, "paused", F_OK, 0) == 0);
                 if (p[1].revents & POLLIN)
                         accept_client(m);
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -417,6 +444,7 @@ static int serve(struct mon *m)
         if (m->master >= 0)
                 close(m->master);
         m->out_fd = m->err_fd = m->in_fd = m->master = -1;
+        moat_health_stop(m->health); /* docker: unhealthy once the container stopped */
         log_data(m, 1, NULL, 0, true);
         log_data(m, 2, NULL, 0, true);
         return status;
@@ -435,6 +463,8 @@ int moat_monitor_main(int argc, char **argv)
                 { "tty", no_argument, NULL, 't' },
                 { "stdin", no_argument, NULL, 's' },
                 { "wait-attach", no_argument, NULL, 'w' },
+                { "health", required_argument, NULL, 'H' },
+                { "name", required_argument, NULL, 'n' },
                 {},
         };
         struct mon m = { .ready_fd = -1, .dirfd = -1, .log_max = DEFAULT_LOG_MAX, .out_fd = -1, .err_fd = -1,
@@ -453,6 +483,13 @@ int moat_monitor_main(int argc, char **argv)
                 case 't': m.tty = true; break;
                 case 's': m.stdin_open = true; break;
                 case 'w': m.wait_attach = true; break;
+                case 'H':
+                        if (!(m.health = moat_health_new(optarg))) {
+                                fprintf(stderr, "moat-monitor: bad --health %s\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case 'n': m.name = optarg; break;
                 default: return 2;
                 }
         }
@@ -515,6 +552,8 @@ int moat_monitor_main(int argc, char **argv)
                         final_error = xstrdup(err.msg);
                         break;
                 }
+                if (m.health)
+                        moat_health_reset(m.health, m.started);
                 write_status(&m, "running", 0, false, NULL);
                 report_ready(&m, "S %d", (int) m.pid);
                 if (m.ready_fd >= 0) {
@@ -553,5 +592,6 @@ int moat_monitor_main(int argc, char **argv)
         broadcast(&m, FRAME_EXIT, buf, (size_t) n);
         for (size_t i = 0; i < m.n_clients; i++)
                 close(m.clients[i]);
+        moat_health_free(m.health);
         return 0;
 }

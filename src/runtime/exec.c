@@ -277,6 +277,8 @@ child_fail:
                         goto out_kill;
         }
         if (o->detach) {
+                if (o->pid_out)
+                        *o->pid_out = pid;
                 *exit_status = 0;
                 r = 0;
                 goto out;

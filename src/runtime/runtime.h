@@ -85,6 +85,7 @@ struct moat_exec_opts {
         const char *pid_file;
         const char *console_socket;
         int preserve_fds;
+        pid_t *pid_out;       /* with detach: the process's pid (a child of the caller, to reap) */
 };
 int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts *o, int *exit_status,
                       struct moat_error *err);

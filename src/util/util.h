@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,5 +117,13 @@ int moat_signal_parse(const char *s);
 
 /* Monotonic time in nanoseconds. */
 unsigned long long moat_now_ns(void);
+
+/* Times as docker's command line takes them (time.c), in nanoseconds. A Go duration
+ * ("1h30m", "250ms", "0"); an RFC3339 time ("2024-05-01T10:00:00.5Z", "...+02:00"; without a
+ * zone: local time; the time or its seconds may be left out); a timestamp is either of those
+ * (a duration counts back from now) or unix seconds with an optional fraction. */
+int moat_parse_duration(const char *s, int64_t *ns);
+int moat_parse_rfc3339(const char *s, int64_t *unix_ns);
+int moat_parse_timestamp(const char *s, int64_t now_unix_ns, int64_t *unix_ns);
 
 #endif

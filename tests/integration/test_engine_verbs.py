@@ -148,3 +148,123 @@ def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):
     assert moat("cp", str(one), f"{cid}:/out/root/tmp/").returncode == 0
     assert not os.path.exists("/tmp/one") or open("/tmp/one").read() != "x\n"
     assert moat("exec", cid, "cat", "/tmp/one").stdout == "x\n"
+
+
+def test_ps_filter(moat):
+    import json
+    a = moat.run_d("--name", "web", "-l", "tier=front", "-l", "team=x", "busybox", "sleep", "100")
+    b = moat("run", "--name", "job", "-l", "tier=back", "busybox", "sh", "-c", "exit 3").stdout
+    c = moat("create", "--name", "idle", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(c)
+
+    def names(*flags):
+        p = moat("ps", "--format", "{{.Names}}", *flags)
+        assert p.returncode == 0, p.stderr
+        return sorted(p.stdout.split())
+
+    assert names() == ["web"]
+    assert names("-a") == ["idle", "job", "web"]
+    assert names("-f", "status=exited") == ["job"]  # a status filter looks at every container
+    assert names("-f", "status=exited", "-f", "status=created") == ["idle", "job"]
+    assert names("-a", "-f", "exited=3") == ["job"] and names("-a", "-f", "exited=0") == []
+    assert names("-a", "-f", "label=tier") == ["job", "web"]
+    assert names("-a", "-f", "label=tier=front") == ["web"]
+    assert names("-a", "-f", "label=tier", "-f", "label=team=x") == ["web"]  # every label must hold
+    assert names("-a", "-f", "name=^jo") == ["job"] and names("-a", "-f", "name=^/idle$") == ["idle"]
+    assert names("-a", "-f", "name=web", "-f", "name=idle") == ["idle", "web"]
+    assert names("-a", "-f", f"id={a[:10]}") == ["web"]
+    assert names("-a", "-f", "ancestor=busybox") == ["idle", "job", "web"]
+    assert names("-a", "-f", "ancestor=nosuchimage") == []
+    assert names("-a", "-f", "before=idle") == ["job", "web"] and names("-a", "-f", "since=web") == ["idle", "job"]
+    assert names("-a", "-f", "health=none") == ["idle", "job", "web"] and names("-a", "-f", "health=healthy") == []
+    assert moat("ps", "-aq", "-f", "status=running").stdout.strip() == a[:12]
+    for bad, msg in (("foo=1", "invalid filter 'foo'"), ("status=sleeping", "status is one of"),
+                     ("health=ok", "health is one of"), ("exited=x", "exit code"), ("nokey", "name=value"),
+                     ("volume=v", "not supported yet"), ("before=nosuch", "No such container"),
+                     ("name=(", "regular expression")):
+        p = moat("ps", "-a", "-f", bad)
+        assert p.returncode == 125 and msg in p.stderr and p.stdout == "", (bad, p.stderr)
+    assert b == ""
+
+
+def test_ps_format(moat):
+    import json
+    cid = moat.run_d("--name", "web", "-l", "b=2", "-l", "a=1", "-v", "vol:/data", "busybox", "sh", "-c",
+                     "echo a very long command line; sleep 100")
+    p = moat("ps", "--format", r'{{.ID}}\t{{.Names}}|{{.Label "a"}}|{{.Label "zz"}}|{{.Labels}}|{{.State}}')
+    assert p.stdout == f"{cid[:12]}\tweb|1||a=1,b=2|running\n", p.stdout
+    p = moat("ps", "--no-trunc", "--format", "{{.ID}} {{.Command}} {{.Mounts}} {{.Image}}")
+    assert p.stdout == f'{cid} "sh -c echo a very long command line; sleep 100" vol busybox\n'
+    assert moat("ps", "--format", "{{.Command}}").stdout == '"sh -c echo a very l…"\n'
+    lines = moat("ps", "--format", r"table {{.Names}}\t{{.Status}}\t{{.Labels}}").stdout.splitlines()
+    assert lines[0].split("   ")[0] == "NAMES" and lines[0].startswith("NAMES     STATUS")
+    assert lines[1].startswith("web       Up ") and lines[1].endswith("a=1,b=2")
+    assert lines[0].index("LABELS") == lines[1].index("a=1")
+    d = json.loads(moat("ps", "--format", "json").stdout)
+    assert d["ID"] == cid[:12] and d["Names"] == "web" and d["Labels"] == "a=1,b=2" and d["State"] == "running"
+    assert d["Status"].startswith("Up ") and d["RunningFor"].endswith(" ago") and d["Mounts"] == "vol"
+    assert json.loads(moat("ps", "--format", "{{json .}}").stdout) == d
+    assert moat("ps", "--format", "{{json .Names}}").stdout == '"web"\n'
+    lines = moat("ps", "--format", "table").stdout.splitlines()
+    assert lines[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    assert moat("ps", "-q", "--format", "{{.Names}}").stdout.strip() == cid[:12]  # -q wins, as in docker
+    for bad, msg in (("{{if .ID}}x{{end}}", "unsupported construct {{if .ID}}"),
+                     ("{{.Names | upper}}", "unsupported construct"), ("{{range .}}", "unsupported"),
+                     ("{{.Nope}}", "can't evaluate field Nope"), ("{{.Size}}", "can't evaluate field Size"),
+                     ("{{.ID", "unclosed action"), ("{{.Label}}", "takes an argument")):
+        p = moat("ps", "--format", bad)
+        assert p.returncode == 125 and msg in p.stderr and p.stdout == "", (bad, p.stderr, p.stdout)
+    for flag in ("-s", "--last=1", "-l"):
+        p = moat("ps", flag)
+        assert p.returncode == 125 and "not supported yet" in p.stderr
+
+
+def test_inspect_format(moat):
+    cid = moat("create", "--name", "box", "-l", "k=v", "busybox", "sh", "-c", "echo hi", check=True).stdout.strip()
+    moat.ids.add(cid)
+    p = moat("inspect", "-f", '{{.State.Status}} {{.Name}} {{index .Config.Labels "k"}}|{{index .Config.Labels "no"}}|'
+             '{{.Config.Cmd}} {{index .Config.Cmd 2}} {{.State.Pid}} {{.HostConfig.Privileged}}', "box")
+    assert p.returncode == 0 and p.stdout == "created /box v||[sh -c echo hi] echo hi 0 false\n", p.stdout
+    assert moat("inspect", "--format", "{{json .Config.Labels}}", cid).stdout == '{"k":"v"}\n'
+    assert moat("inspect", "-f", "{{.Id}}", "box", "box").stdout == f"{cid}\n{cid}\n"
+    for bad, msg in (("{{.Config}}", "is an object: use {{json"), ("{{.Nope}}", "can't evaluate field Nope"),
+                     ("{{printf \"%s\" .Id}}", "unsupported construct")):
+        p = moat("inspect", "-f", bad, "box")
+        assert p.returncode != 0 and msg in p.stderr and p.stdout == "", (bad, p.stderr)
+
+
+def test_logs_since_until(moat):
+    cid = moat.run_d("busybox", "sh", "-c", "for i in 1 2 3 4 5 6; do echo n$i; sleep 0.1; done; sleep 100")
+    moat.wait_for(lambda: "n6" in moat("logs", cid).stdout, what="output")
+    stamped = [l.split() for l in moat("logs", "-t", cid, check=True).stdout.splitlines()]
+    assert [w for _, w in stamped] == ["n1", "n2", "n3", "n4", "n5", "n6"]
+    t3 = stamped[2][0]
+
+    def words(*flags):
+        p = moat("logs", *flags, cid)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.split()
+
+    assert words("--since", t3) == ["n3", "n4", "n5", "n6"]  # both bounds are inclusive
+    assert words("--until", t3) == ["n1", "n2", "n3"]
+    assert words("--since", stamped[1][0], "--until", stamped[3][0]) == ["n2", "n3", "n4"]
+    assert words("--since", t3, "--tail", "2") == ["n5", "n6"]  # tail first, then the range
+    assert words("--since", stamped[4][0], "--tail", "4", "-t")[1::2] == ["n5", "n6"]
+    assert words("--since", "1h") == [f"n{i}" for i in range(1, 7)]
+    assert words("--since", "0") == [f"n{i}" for i in range(1, 7)]
+    assert words("--until", "1h30m") == [] and words("--since", str(time.time() + 100)) == []
+    # unix seconds with a fraction, and RFC3339 with an offset and a local time without one
+    import datetime
+    ts = datetime.datetime.fromisoformat(t3[:26] + "+00:00")
+    assert words("--since", f"{ts.timestamp():.6f}") == ["n3", "n4", "n5", "n6"]
+    assert words("--since", ts.astimezone(datetime.timezone(datetime.timedelta(hours=2))).isoformat()) == \
+        ["n3", "n4", "n5", "n6"]
+    assert words("--since", ts.astimezone().replace(tzinfo=None).isoformat()) == ["n3", "n4", "n5", "n6"]
+    # -f stops at --until even while the container keeps running
+    t = time.time()
+    assert words("-f", "--until", f"{time.time() + 1:.3f}") == [f"n{i}" for i in range(1, 7)]
+    assert time.time() - t < 5
+    for bad in ("yesterday", "2024-13-01", "10x", "1.2.3", ""):
+        for flag in ("--since", "--until"):
+            p = moat("logs", flag, bad, cid)
+            assert p.returncode == 125 and "invalid value for" in p.stderr and p.stdout == "", (flag, bad)

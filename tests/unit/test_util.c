@@ -54,12 +54,48 @@ static void test_atomic_write(void **state)
         assert_int_equal(access(dir, F_OK), -1);
 }
 
+static void test_durations_and_timestamps(void **state)
+{
+        (void) state;
+        int64_t v;
+        assert_int_equal(moat_parse_duration("1h30m", &v), 0);
+        assert_true(v == 5400LL * 1000000000);
+        assert_int_equal(moat_parse_duration("250ms", &v), 0);
+        assert_true(v == 250000000);
+        assert_int_equal(moat_parse_duration("1.5s", &v), 0);
+        assert_true(v == 1500000000);
+        assert_int_equal(moat_parse_duration("0", &v), 0);
+        assert_true(v == 0);
+        assert_int_equal(moat_parse_duration("-2us", &v), 0);
+        assert_true(v == -2000);
+        const char *bad[] = { "", "10", "1x", "h", "1h 2m", ".s", "1e3s", "--1s" };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_not_equal(moat_parse_duration(bad[i], &v), 0);
+        int64_t now = 1700000000LL * 1000000000;
+        assert_int_equal(moat_parse_timestamp("10m", now, &v), 0);
+        assert_true(v == now - 600LL * 1000000000);
+        assert_int_equal(moat_parse_timestamp("1700000000.5", now, &v), 0);
+        assert_true(v == 1700000000LL * 1000000000 + 500000000);
+        assert_int_equal(moat_parse_timestamp("2023-11-14T22:13:20Z", now, &v), 0);
+        assert_true(v == now);
+        assert_int_equal(moat_parse_timestamp("2023-11-14T22:13:20.123456789Z", now, &v), 0);
+        assert_true(v == now + 123456789);
+        assert_int_equal(moat_parse_timestamp("2023-11-15T00:13:20+02:00", now, &v), 0);
+        assert_true(v == now);
+        assert_int_equal(moat_parse_timestamp("2023-11-14", now, &v), 0);
+        const char *badts[] = { "", "yesterday", "2023-13-01", "2023-11-14T25:00Z", "2023-11-14T22:13:20Zjunk",
+                                "12abc", "1.2.3", "-5" };
+        for (size_t i = 0; i < sizeof badts / sizeof *badts; i++)
+                assert_int_not_equal(moat_parse_timestamp(badts[i], now, &v), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_error_chain),
                 cmocka_unit_test(test_parse_ints),
                 cmocka_unit_test(test_atomic_write),
+                cmocka_unit_test(test_durations_and_timestamps),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

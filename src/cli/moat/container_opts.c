@@ -127,7 +127,8 @@ static int refuse(const char *flag, const char *why)
 enum {
         O_RM = 256, O_NAME, O_ENVFILE, O_ENTRYPOINT, O_READONLY, O_TMPFS, O_CPUS, O_PIDS, O_CAPADD, O_CAPDROP,
         O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
-        O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_LOGDRIVER, O_LOGOPT,
+        O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_HINTERVAL, O_HTIMEOUT, O_HRETRIES, O_HSTART,
+        O_HSTARTINT, O_NOHEALTH, O_LOGDRIVER, O_LOGOPT,
         O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_OTHER,
 };
 
@@ -171,6 +172,12 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 { "device", required_argument, NULL, O_DEVICE },
                 { "init", no_argument, NULL, O_INIT },
                 { "health-cmd", required_argument, NULL, O_HEALTH },
+                { "health-interval", required_argument, NULL, O_HINTERVAL },
+                { "health-timeout", required_argument, NULL, O_HTIMEOUT },
+                { "health-retries", required_argument, NULL, O_HRETRIES },
+                { "health-start-period", required_argument, NULL, O_HSTART },
+                { "health-start-interval", required_argument, NULL, O_HSTARTINT },
+                { "no-healthcheck", no_argument, NULL, O_NOHEALTH },
                 { "log-driver", required_argument, NULL, O_LOGDRIVER },
                 { "log-opt", required_argument, NULL, O_LOGOPT },
                 { "dns", required_argument, NULL, O_DNS },
@@ -302,6 +309,28 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                         break;
                 }
                 case O_ULIMIT: push(&r->ulimits, optarg); break;
+                case O_HEALTH: r->o.health_cmd = optarg; break;
+                case O_HINTERVAL: case O_HTIMEOUT: case O_HSTART: case O_HSTARTINT: {
+                        int64_t d;
+                        if (moat_parse_duration(optarg, &d) < 0 || d < 0) {
+                                fprintf(stderr, "moat: invalid --%s %s: a duration such as 30s, 500ms or 1m30s, not "
+                                                "negative\n", opts[idx].name, optarg);
+                                return -1;
+                        }
+                        *(c == O_HINTERVAL ? &r->o.health_interval : c == O_HTIMEOUT ? &r->o.health_timeout
+                          : c == O_HSTART ? &r->o.health_start_period : &r->o.health_start_interval) = d;
+                        break;
+                }
+                case O_HRETRIES: {
+                        long long v;
+                        if (moat_parse_int64(optarg, &v) < 0 || v < 0 || v > 1000000) {
+                                fprintf(stderr, "moat: invalid --health-retries %s (a count, not negative)\n", optarg);
+                                return -1;
+                        }
+                        r->o.health_retries = (int) v;
+                        break;
+                }
+                case O_NOHEALTH: r->o.no_healthcheck = true; break;
                 case 'a': return refuse("-a/--attach", NULL);
                 case 'H': return 1;
                 case '?': return -1;

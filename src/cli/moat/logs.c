@@ -1,5 +1,20 @@
-/* moat logs [-f] [--tail N] [-t] CONTAINER */
+/* moat logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER */
+#include <time.h>
+
 #include "container.h"
+
+/* docker's --since/--until: RFC3339 (local without a zone), unix seconds[.fraction], or a
+ * duration back from now */
+static int parse_time(const char *flag, const char *v, int64_t *out)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (moat_parse_timestamp(v, (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec, out) == 0 && *out >= 0)
+                return 0;
+        fprintf(stderr, "moat: invalid value for \"%s\": failed to parse \"%s\" as a time (RFC3339, e.g. "
+                        "2024-05-01T10:00:00Z), unix seconds or a duration (e.g. 10m, 1h30m)\n", flag, v);
+        return -1;
+}
 
 int cmd_logs(int argc, char **argv)
 {
@@ -8,26 +23,30 @@ int cmd_logs(int argc, char **argv)
                 { "timestamps", no_argument, NULL, 't' }, { "since", required_argument, NULL, 's' },
                 { "until", required_argument, NULL, 'u' }, { "help", no_argument, NULL, 'h' }, {},
         };
-        static const char usage[] = "logs [-f] [-n|--tail N|all] [-t] CONTAINER";
-        bool follow = false, ts = false;
-        long tail = -1;
+        static const char usage[] = "logs [-f] [-n|--tail N|all] [-t] [--since T] [--until T] CONTAINER";
+        struct moat_engine_logs_opts o = { .tail = -1 };
         int c;
         while ((c = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
                 long long v;
                 switch (c) {
-                case 'f': follow = true; break;
-                case 't': ts = true; break;
+                case 'f': o.follow = true; break;
+                case 't': o.timestamps = true; break;
                 case 'n':
                         if (streq(optarg, "all"))
-                                tail = -1;
+                                o.tail = -1;
                         else if (moat_parse_int64(optarg, &v) == 0 && v >= 0)
-                                tail = (long) v;
+                                o.tail = (long) v;
                         else
                                 return cli_usage(usage);
                         break;
-                case 's': case 'u':
-                        fprintf(stderr, "moat: logs --since/--until are not supported yet\n");
-                        return 1;
+                case 's':
+                        if (parse_time("since", optarg, &o.since) < 0)
+                                return 125;
+                        break;
+                case 'u':
+                        if (parse_time("until", optarg, &o.until) < 0)
+                                return 125;
+                        break;
                 case 'h': return printf("Usage: moat %s\n", usage), 0;
                 default: return cli_usage(usage);
                 }
@@ -38,7 +57,7 @@ int cmd_logs(int argc, char **argv)
         if (cli_open_engine(&e))
                 return 1;
         struct moat_error err;
-        if (moat_engine_logs(e, argv[optind], tail, follow, ts, &err) < 0)
+        if (moat_engine_logs_ex(e, argv[optind], &o, &err) < 0)
                 return cli_fail(&err);
         return 0;
 }

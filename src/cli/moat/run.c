@@ -7,7 +7,9 @@ static const char usage[] =
         "          [--entrypoint CMD] [--read-only] [--tmpfs DEST[:OPTS]] [-v SRC:DEST[:ro]] [-m BYTES] [--cpus N]\n"
         "          [--pids-limit N] [--cap-add CAP] [--cap-drop CAP] [--security-opt OPT] [--privileged]\n"
         "          [--hostname H] [--network none|host] [--label K=V] [--restart POLICY] [--stop-signal SIG]\n"
-        "          [--stop-timeout S] IMAGE [COMMAND] [ARG...]";
+        "          [--stop-timeout S] [--health-cmd CMD] [--health-interval D] [--health-timeout D]\n"
+        "          [--health-retries N] [--health-start-period D] [--health-start-interval D] [--no-healthcheck]\n"
+        "          IMAGE [COMMAND] [ARG...]";
 
 int cmd_run(int argc, char **argv)
 {
