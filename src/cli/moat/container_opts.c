@@ -72,29 +72,6 @@ static void push(char ***v, const char *s)
         (*v)[n + 1] = NULL;
 }
 
-static int parse_bytes(const char *s, int64_t *out)
-{
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || v < 0)
-                return -1;
-        double mul = 1;
-        switch (*end) {
-        case 'b': case 'B': end++; break;
-        case 'k': case 'K': mul = 1024; end++; break;
-        case 'm': case 'M': mul = 1024 * 1024; end++; break;
-        case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-        default: break;
-        }
-        if (*end == 'b' || *end == 'B')
-                end++;
-        if (*end)
-                return -1;
-        *out = (int64_t) (v * mul);
-        return 0;
-}
-
 static int read_env_file(struct cli_run *r, const char *path)
 {
         struct moat_error err;
@@ -216,7 +193,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_READONLY: r->o.read_only = true; break;
                 case O_TMPFS: push(&r->tmpfs, optarg); break;
                 case 'm':
-                        if (parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
+                        if (moat_parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
                                 fprintf(stderr, "moat: invalid -m %s (at least 6m)\n", optarg);
                                 return -1;
                         }
@@ -285,7 +262,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_MEMSWAP:
                         if (streq(optarg, "-1"))
                                 r->o.memory_swap = -1;
-                        else if (parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
+                        else if (moat_parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
                                 fprintf(stderr, "moat: invalid --memory-swap %s\n", optarg);
                                 return -1;
                         }
