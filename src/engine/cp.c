@@ -33,8 +33,19 @@ static int copy_file(int sfd, int ddir, const char *name, mode_t mode)
         return r;
 }
 
-/* Copy the entry `name` of directory sdir into directory ddir as `dname`. */
-static int copy_entry(int sdir, const char *name, int ddir, const char *dname, int depth)
+/* Give the copy `dname` the source's owner and mode (chown first: it clears set-id bits). */
+static int copy_owner(int ddir, const char *dname, const struct stat *st)
+{
+        if (fchownat(ddir, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISLNK(st->st_mode) && fchmodat(ddir, dname, st->st_mode & 07777, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Copy the entry `name` of directory sdir into directory ddir as `dname`; owners: keep owners and
+ * exact modes (a volume filled from an image), else the copier's (docker cp's default). */
+static int copy_entry(int sdir, const char *name, int ddir, const char *dname, int depth, bool owners)
 {
         if (depth > CP_MAX_DEPTH)
                 return -ELOOP;
@@ -48,7 +59,9 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
                         return -errno;
                 target[n] = '\0';
                 unlinkat(ddir, dname, 0);
-                return symlinkat(target, ddir, dname) < 0 ? -errno : 0;
+                if (symlinkat(target, ddir, dname) < 0)
+                        return -errno;
+                return owners ? copy_owner(ddir, dname, &st) : 0;
         }
         if (S_ISREG(st.st_mode)) {
                 int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -56,12 +69,17 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
                         return -errno;
                 int r = copy_file(sfd, ddir, dname, st.st_mode);
                 close(sfd);
-                return r;
+                return r == 0 && owners ? copy_owner(ddir, dname, &st) : r;
         }
         if (!S_ISDIR(st.st_mode))
                 return 0; /* devices, FIFOs, sockets: never created */
         if (mkdirat(ddir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
                 return -errno;
+        if (owners) {
+                int r = copy_owner(ddir, dname, &st);
+                if (r < 0)
+                        return r;
+        }
         int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (s < 0 || d < 0) {
@@ -77,7 +95,7 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, i
         struct dirent *de;
         while (r == 0 && dir && (de = readdir(dir)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        r = copy_entry(dirfd(dir), de->d_name, d, de->d_name, depth + 1);
+                        r = copy_entry(dirfd(dir), de->d_name, d, de->d_name, depth + 1, owners);
         if (dir)
                 closedir(dir);
         close(d);
@@ -122,8 +140,54 @@ static int do_copy(int sparent, const char *sname, const char *dst)
         }
         if (ddir < 0)
                 return -errno;
-        int r = copy_entry(sparent, sname, ddir, dname, 0);
+        int r = copy_entry(sparent, sname, ddir, dname, 0, false);
         close(ddir);
+        return r;
+}
+
+/* Run fn in a child chrooted into rootfs; its result (0 or -errno) as a positive errno. */
+static int in_root(const char *rootfs, int (*fn)(void *), void *arg)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return errno;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(pipefd[0]);
+                int rr = chroot(rootfs) < 0 || chdir("/") < 0 ? -errno : fn(arg);
+                int code = rr < 0 ? -rr : 0;
+                (void) !write(pipefd[1], &code, sizeof code);
+                _exit(0);
+        }
+        close(pipefd[1]);
+        int code = EIO;
+        if (pid < 0)
+                code = errno;
+        else if (read(pipefd[0], &code, sizeof code) != sizeof code)
+                code = EIO;
+        close(pipefd[0]);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        return code;
+}
+
+struct cp_job {
+        bool to_container;
+        int host_fd;
+        const char *src, *dst, *sparent, *sbase, *dname;
+};
+
+static int cp_in_root(void *arg)
+{
+        const struct cp_job *j = arg;
+        if (j->to_container)
+                return do_copy(j->host_fd, j->sbase, j->dst);
+        int sdir = open(j->sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sdir < 0)
+                return -errno;
+        int r = copy_entry(sdir, j->sbase, j->host_fd, j->dname, 0, false);
+        close(sdir);
         return r;
 }
 
@@ -157,36 +221,48 @@ int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *sr
         }
         if (host_fd < 0)
                 return moat_error_set(err, errno, "open %s", to_container ? src : dst);
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return moat_error_set(err, errno, "pipe");
-        pid_t pid = fork();
-        if (pid == 0) {
-                close(pipefd[0]);
-                int rr;
-                if (chroot(rootfs) < 0 || chdir("/") < 0)
-                        rr = -errno;
-                else if (to_container)
-                        rr = do_copy(host_fd, sbase, dst);
-                else {
-                        int sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        rr = sdir < 0 ? -errno : copy_entry(sdir, sbase, host_fd, dname, 0);
-                }
-                int code = rr < 0 ? -rr : 0;
-                (void) !write(pipefd[1], &code, sizeof code);
-                _exit(0);
-        }
-        close(pipefd[1]);
-        int code = EIO;
-        if (pid < 0)
-                code = errno;
-        else if (read(pipefd[0], &code, sizeof code) != sizeof code)
-                code = EIO;
-        close(pipefd[0]);
-        if (pid > 0)
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+        struct cp_job job = { .to_container = to_container, .host_fd = host_fd, .src = src, .dst = dst,
+                              .sparent = sparent, .sbase = sbase, .dname = dname };
+        int code = in_root(rootfs, cp_in_root, &job);
         if (code)
                 return moat_error_set(err, code, "copy %s to %s", src, dst);
+        return 0;
+}
+
+struct fill_job {
+        const char *path;
+        int dst_fd;
+};
+
+static int fill_in_root(void *arg)
+{
+        const struct fill_job *j = arg;
+        int s = open(j->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        struct stat st;
+        DIR *dir = fdopendir(s);
+        if (!dir || fstat(s, &st) < 0) {
+                close(s);
+                return -errno;
+        }
+        int r = copy_owner(j->dst_fd, ".", &st);
+        struct dirent *de;
+        while (r == 0 && (de = readdir(dir)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = copy_entry(dirfd(dir), de->d_name, j->dst_fd, de->d_name, 1, true);
+        closedir(dir);
+        return r;
+}
+
+int moat_engine_copy_image_dir(const char *rootfs, const char *path, const char *dst, struct moat_error *err)
+{
+        _cleanup_close_ int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return moat_error_set(err, errno, "open %s", dst);
+        struct fill_job job = { .path = path, .dst_fd = dfd };
+        int code = in_root(rootfs, fill_in_root, &job);
+        if (code)
+                return moat_error_set(err, code, "copy %s of the image into %s", path, dst);
         return 0;
 }

@@ -105,7 +105,7 @@ enum {
         O_RM = 256, O_NAME, O_ENVFILE, O_ENTRYPOINT, O_READONLY, O_TMPFS, O_CPUS, O_PIDS, O_CAPADD, O_CAPDROP,
         O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
         O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_LOGDRIVER, O_LOGOPT,
-        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_OTHER,
+        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_VOLUMESFROM, O_OTHER,
 };
 
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
@@ -160,6 +160,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 { "pull", required_argument, NULL, O_PULL },
                 { "sysctl", required_argument, NULL, O_SYSCTL },
                 { "group-add", required_argument, NULL, O_GROUPADD },
+                { "volumes-from", required_argument, NULL, O_VOLUMESFROM },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
@@ -258,7 +259,11 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                                       "user namespaces per container are not implemented yet; containers run in the "
                                       "host user namespace (the only accepted value is host)");
                 case 'p': case 'P': return refuse("-p/--publish", "bridge networking and published ports come later");
-                case O_MOUNT: return refuse("--mount", "use -v SRC:DEST[:ro] for binds and --tmpfs");
+                case O_MOUNT: push(&r->mounts, optarg); break;
+                case O_DEVICE: push(&r->devices, optarg); break;
+                case O_INIT: r->o.init = true; break;
+                case O_VOLUMESFROM:
+                        return refuse("--volumes-from", "name the volumes with -v NAME:/dest or --mount instead");
                 case O_MEMSWAP:
                         if (streq(optarg, "-1"))
                                 r->o.memory_swap = -1;
@@ -305,6 +310,8 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
         r->o.cap_drop = r->cap_drop;
         r->o.tmpfs = r->tmpfs;
         r->o.binds = r->binds;
+        r->o.mounts = r->mounts;
+        r->o.devices = r->devices;
         r->o.entrypoint = r->entrypoint;
         return 0;
 }
@@ -319,5 +326,7 @@ void cli_run_free(struct cli_run *r)
         strv_free(r->cap_drop);
         strv_free(r->tmpfs);
         strv_free(r->binds);
+        strv_free(r->mounts);
+        strv_free(r->devices);
         strv_free(r->entrypoint);
 }
