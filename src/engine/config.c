@@ -515,24 +515,6 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", o->read_only));
         json_object_set_new(spec, "hostname", json_string(hostname));
 
-        json_t *hc_mounts = json_array(), *insp_mounts = json_array(), *weak = json_array();
-        add_mounts(e, json_object_get(spec, "mounts"), mr, n_mr, hc_mounts, insp_mounts, weak);
-        json_t *hc_devices = json_array();
-        if ((r = add_devices(linux_, o, hc_devices, weak, err)) < 0) {
-                json_decref(hc_mounts);
-                json_decref(insp_mounts);
-                json_decref(weak);
-                json_decref(hc_devices);
-                goto fail;
-        }
-        if (o->init && (r = add_init(spec, args, err)) < 0) {
-                json_decref(hc_mounts);
-                json_decref(insp_mounts);
-                json_decref(weak);
-                json_decref(hc_devices);
-                goto fail;
-        }
-
         /* resources */
         json_t *res = json_object_get(linux_, "resources");
         if (o->memory > 0)
@@ -588,6 +570,25 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         if (o->privileged) {
                 json_object_set_new(linux_, "maskedPaths", json_array());
                 json_object_set_new(linux_, "readonlyPaths", json_array());
+        }
+
+        /* last of the fallible steps: what they build is freed right here when they fail */
+        json_t *hc_mounts = json_array(), *insp_mounts = json_array(), *weak = json_array();
+        add_mounts(e, json_object_get(spec, "mounts"), mr, n_mr, hc_mounts, insp_mounts, weak);
+        json_t *hc_devices = json_array();
+        if ((r = add_devices(linux_, o, hc_devices, weak, err)) < 0) {
+                json_decref(hc_mounts);
+                json_decref(insp_mounts);
+                json_decref(weak);
+                json_decref(hc_devices);
+                goto fail;
+        }
+        if (o->init && (r = add_init(spec, args, err)) < 0) {
+                json_decref(hc_mounts);
+                json_decref(insp_mounts);
+                json_decref(weak);
+                json_decref(hc_devices);
+                goto fail;
         }
 
         json_t *rec = json_pack("{s:s,s:O,s:O,s:O,s:s,s:s,s:b,s:b,s:s?}", "Image", o->image, "Entrypoint",
