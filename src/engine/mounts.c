@@ -68,6 +68,18 @@ static struct moat_mount_req *add(struct moat_mount_req **v, size_t *n, enum moa
         return m;
 }
 
+/* shared and rshared are refused: the runtime keeps the container's root a slave of the host, so
+ * mounts made in the container would not reach the host as docker's rshared promises */
+static int check_propagation(struct moat_mount_req *m, const char *p, struct moat_error *err)
+{
+        if (streq(p, "shared") || streq(p, "rshared"))
+                return moat_error_set(err, 0, "%s %s: propagation %s is not supported yet (mounts made in the "
+                                              "container do not reach the host); use slave, rslave, private or "
+                                              "rprivate", m->flag, m->spec, p);
+        m->propagation = xstrdup(p);
+        return 0;
+}
+
 /* A bind's host side: absolute, existing, and not the host's / by any name (a symlink to / is /).
  * The canonical path is what gets mounted, so a symlink swapped after create changes nothing. */
 static int bind_source(struct moat_mount_req *m, const char *src, struct moat_error *err)
@@ -150,9 +162,10 @@ static int parse_volume_flag(const char *spec, struct moat_mount_req **v, size_t
                         m->ro = streq(p, "ro");
                 else if (streq(p, "nocopy") && !bind)
                         m->nocopy = true;
-                else if (is_propagation(p) && bind)
-                        m->propagation = xstrdup(p);
-                else
+                else if (is_propagation(p) && bind) {
+                        if ((r = check_propagation(m, p, err)) < 0)
+                                return r;
+                } else
                         return moat_error_set(err, 0, "-v %s: option \"%s\" is not supported (ro, rw; nocopy for a "
                                                       "volume; a propagation for a bind)", spec, p);
         }
@@ -261,7 +274,8 @@ static int parse_mount_flag(const char *spec, struct moat_mount_req **v, size_t 
                 if (prop && !is_propagation(prop))
                         return moat_error_set(err, 0, "--mount %s: invalid bind-propagation \"%s\" (shared, slave, "
                                                       "private, rshared, rslave or rprivate)", spec, prop);
-                m->propagation = prop ? xstrdup(prop) : NULL;
+                if (prop && (r = check_propagation(m, prop, err)) < 0)
+                        return r;
                 return bind_source(m, src, err);
         case MOAT_MOUNT_REQ_VOLUME:
                 return volume_source(m, src, err);
