@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 #include "engine/internal.h"
@@ -343,9 +344,165 @@ char *moat_engine_health_arg(json_t *hc)
         return s;
 }
 
+static json_t *strv_json_add(json_t *a, const char *s)
+{
+        json_array_append_new(a, json_string(s));
+        return a;
+}
+
+/* The OCI mounts of the user's and the image's mount requests, after Moat's own (/proc, /dev...),
+ * with docker's two inspect views of them (HostConfig.Mounts for --mount, the top-level Mounts). */
+static void add_mounts(struct moat_engine *e, json_t *mounts, const struct moat_mount_req *mr, size_t n,
+                       json_t *hc_mounts, json_t *insp, json_t *weak)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct moat_mount_req *m = &mr[i];
+                const char *rw = m->ro ? "ro" : "rw";
+                bool from_mount = streq(m->flag, "--mount");
+                json_t *hm = json_pack("{s:s,s:b}", "Target", m->target, "ReadOnly", m->ro);
+                if (m->type == MOAT_MOUNT_REQ_BIND) {
+                        const char *prop = m->propagation ? m->propagation : "rprivate";
+                        const char *bo[] = { "rbind", "nosuid", "nodev", rw, prop };
+                        json_array_append_new(mounts, mount_json(m->target, "bind", m->source, bo, ARRAY_SIZE(bo)));
+                        json_object_update_new(hm, json_pack("{s:s,s:s,s:{s:s}}", "Type", "bind", "Source", m->source,
+                                                         "BindOptions", "Propagation", prop));
+                        json_array_append_new(insp, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind", "Source",
+                                                              m->source, "Destination", m->target, "Mode", "", "RW",
+                                                              !m->ro, "Propagation", prop));
+                        json_array_append_new(weak, json_pack("s+", from_mount ? "--mount=" : "--volume=", m->spec));
+                } else if (m->type == MOAT_MOUNT_REQ_VOLUME) {
+                        _cleanup_free_ char *path = moat_engine_volume_path(e, m->source);
+                        const char *vo[] = { "rbind", "nosuid", "nodev", rw, "rprivate" };
+                        json_array_append_new(mounts, mount_json(m->target, "bind", path, vo, ARRAY_SIZE(vo)));
+                        json_object_update_new(hm, json_pack("{s:s,s:s,s:{s:b}}", "Type", "volume", "Source",
+                                                         m->anonymous ? "" : m->source, "VolumeOptions", "NoCopy",
+                                                         m->nocopy));
+                        json_array_append_new(insp, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "volume",
+                                                              "Name", m->source, "Source", path, "Destination",
+                                                              m->target, "Driver", "local", "Mode", "", "RW", !m->ro,
+                                                              "Propagation", ""));
+                } else {
+                        /* Moat's (and docker's) tmpfs defaults come first; the user's options may undo
+                         * one (exec, suid, dev), never silently drop all three */
+                        json_t *opts = json_pack("[s,s,s]", "nosuid", "nodev", "noexec");
+                        _cleanup_free_ char *uo = m->source ? xstrdup(m->source) : NULL;
+                        char *save = NULL;
+                        for (char *p = uo ? strtok_r(uo, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
+                                strv_json_add(opts, p);
+                        if (m->ro)
+                                strv_json_add(opts, "ro");
+                        if (m->tmpfs_size > 0) {
+                                char sz[32];
+                                snprintf(sz, sizeof sz, "size=%lld", (long long) m->tmpfs_size);
+                                strv_json_add(opts, sz);
+                        }
+                        if (m->tmpfs_mode >= 0) {
+                                char md[32];
+                                snprintf(md, sizeof md, "mode=%o", (unsigned) m->tmpfs_mode);
+                                strv_json_add(opts, md);
+                        }
+                        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", m->target, "type",
+                                                                "tmpfs", "source", "tmpfs", "options", opts));
+                        json_object_update_new(hm, json_pack("{s:s,s:s,s:{s:I,s:i}}", "Type", "tmpfs", "Source", "",
+                                                         "TmpfsOptions", "SizeBytes", (json_int_t) m->tmpfs_size,
+                                                         "Mode", m->tmpfs_mode < 0 ? 0 : m->tmpfs_mode));
+                        json_array_append_new(insp, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "tmpfs", "Source",
+                                                              "", "Destination", m->target, "Mode", "", "RW", !m->ro,
+                                                              "Propagation", ""));
+                }
+                if (from_mount)
+                        json_array_append(hc_mounts, hm);
+                json_decref(hm);
+        }
+}
+
+static bool device_perms_valid(const char *p)
+{
+        if (!*p || strlen(p) > 3)
+                return false;
+        for (const char *c = p; *c; c++)
+                if (!strchr("rwm", *c) || strchr(c + 1, *c))
+                        return false;
+        return true;
+}
+
+/* --device HOST[:CONTAINER][:PERMS] (docker's parse: a middle part made of rwm is PERMS). The host
+ * node is only stat()ed: the runtime makes a node of that type and number in the container's /dev
+ * tmpfs, and the cgroup allows exactly PERMS on it. */
+static int add_devices(json_t *linux_, const struct moat_container_opts *o, json_t *hc_devices, json_t *weak,
+                       struct moat_error *err)
+{
+        json_t *nodes = json_object_get(linux_, "devices");
+        if (!nodes)
+                json_object_set_new(linux_, "devices", nodes = json_array());
+        json_t *rules = json_object_get(json_object_get(linux_, "resources"), "devices");
+        for (size_t i = 0; o->devices && o->devices[i]; i++) {
+                const char *spec = o->devices[i];
+                _cleanup_free_ char *s = xstrdup(spec);
+                char *part[4];
+                size_t k = moat_engine_split_colons(s, part);
+                const char *host = part[0], *cont = NULL, *perms = "rwm";
+                if (k == 2 && device_perms_valid(part[1]))
+                        perms = part[1];
+                else if (k >= 2)
+                        cont = part[1];
+                if (k == 3)
+                        perms = part[2];
+                if (k > 3 || !device_perms_valid(perms))
+                        return moat_error_set(err, 0, "--device %s: expected HOST[:CONTAINER][:PERMS] with PERMS made "
+                                                      "of r, w and m", spec);
+                if (host[0] != '/')
+                        return moat_error_set(err, 0, "--device %s: the host path must be absolute", spec);
+                struct stat st;
+                if (stat(host, &st) < 0)
+                        return moat_error_set(err, errno, "--device %s: error gathering device information of %s",
+                                              spec, host);
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                        return moat_error_set(err, 0, "--device %s: %s is not a character or block device", spec, host);
+                _cleanup_free_ char *path = moat_engine_clean_path(cont && *cont ? cont : host);
+                if (!path || !startswith(path, "/dev/"))
+                        return moat_error_set(err, 0, "--device %s: the path in the container must be a clean "
+                                                      "absolute path under /dev/", spec);
+                size_t j;
+                json_t *d;
+                json_array_foreach(nodes, j, d)
+                        if (streq(json_string_value(json_object_get(d, "path")), path))
+                                return moat_error_set(err, 0, "--device %s: %s is given twice", spec, path);
+                const char *type = S_ISCHR(st.st_mode) ? "c" : "b";
+                json_int_t maj = (json_int_t) major(st.st_rdev), min = (json_int_t) minor(st.st_rdev);
+                json_array_append_new(nodes, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path, "type", type,
+                                                       "major", maj, "minor", min, "fileMode",
+                                                       (int) (st.st_mode & 0777), "uid", (int) st.st_uid, "gid",
+                                                       (int) st.st_gid));
+                if (rules)
+                        json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type,
+                                                               "major", maj, "minor", min, "access", perms));
+                json_array_append_new(hc_devices, json_pack("{s:s,s:s,s:s}", "PathOnHost", host, "PathInContainer",
+                                                            path, "CgroupPermissions", perms));
+                json_array_append_new(weak, json_pack("s+", "--device=", spec));
+        }
+        return 0;
+}
+
+/* --init: moat-init, bound read-only (nosuid, nodev) on the container's /dev tmpfs, so nothing is
+ * written to the image and a read-only root works; it runs the command as its child. */
+static int add_init(json_t *spec, json_t *args, struct moat_error *err)
+{
+        _cleanup_free_ char *init = moat_engine_find_helper("moat-init", "MOAT_INIT", "init");
+        struct stat st;
+        if (!init || stat(init, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+                return moat_error_set(err, ENOENT, "--init: moat-init was not found beside moat (or in $MOAT_INIT)");
+        const char *io[] = { "bind", "ro", "nosuid", "nodev" };
+        json_array_append_new(json_object_get(spec, "mounts"),
+                              mount_json(MOAT_INIT_PATH, "bind", init, io, ARRAY_SIZE(io)));
+        json_array_insert_new(args, 0, json_string("--"));
+        json_array_insert_new(args, 0, json_string(MOAT_INIT_PATH));
+        return 0;
+}
+
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
-                           json_t *icfg, const char *rootfs, json_t **spec_out, json_t **record_out,
-                           struct moat_error *err)
+                           json_t *icfg, const char *rootfs, const struct moat_mount_req *mr, size_t n_mr,
+                           json_t **spec_out, json_t **record_out, struct moat_error *err)
 {
         json_t *spec = moat_spec_default(false);
         json_t *proc = json_object_get(spec, "process");
@@ -449,53 +606,6 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", o->read_only));
         json_object_set_new(spec, "hostname", json_string(hostname));
 
-        json_t *mounts = json_object_get(spec, "mounts");
-        for (i = 0; o->tmpfs && o->tmpfs[i]; i++) {
-                _cleanup_free_ char *t = xstrdup(o->tmpfs[i]);
-                char *opt = strchr(t, ':');
-                if (opt)
-                        *opt++ = '\0';
-                if (t[0] != '/') {
-                        r = moat_error_set(err, 0, "--tmpfs %s: the destination must be an absolute path", o->tmpfs[i]);
-                        goto fail;
-                }
-                json_t *opts = json_pack("[s,s,s]", "nosuid", "nodev", "noexec");
-                if (opt && *opt) {
-                        json_array_clear(opts);
-                        char *save = NULL;
-                        for (char *p = strtok_r(opt, ",", &save); p; p = strtok_r(NULL, ",", &save))
-                                json_array_append_new(opts, json_string(p));
-                }
-                json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", t, "type", "tmpfs",
-                                                        "source", "tmpfs", "options", opts));
-        }
-        for (i = 0; o->binds && o->binds[i]; i++) {
-                _cleanup_free_ char *b = xstrdup(o->binds[i]);
-                char *dst = strchr(b, ':');
-                char *mode = dst ? strchr(dst + 1, ':') : NULL;
-                if (dst)
-                        *dst++ = '\0';
-                if (mode)
-                        *mode++ = '\0';
-                if (!dst || b[0] != '/' || dst[0] != '/') {
-                        r = moat_error_set(err, 0, "-v %s: expected SRC:DEST[:ro|rw] with SRC an absolute host path "
-                                                   "or a volume name, DEST absolute", o->binds[i]);
-                        goto fail;
-                }
-                if (streq(b, "/")) {
-                        r = moat_error_set(err, 0, "-v %s: binding the host's / into a container is refused",
-                                           o->binds[i]);
-                        goto fail;
-                }
-                bool ro = mode && streq(mode, "ro");
-                if (mode && !ro && !streq(mode, "rw")) {
-                        r = moat_error_set(err, 0, "-v %s: mode \"%s\" is not supported (ro or rw)", o->binds[i], mode);
-                        goto fail;
-                }
-                const char *bo[] = { "rbind", "nosuid", "nodev", ro ? "ro" : "rw" };
-                json_array_append_new(mounts, mount_json(dst, "bind", b, bo, 4));
-        }
-
         /* resources */
         json_t *res = json_object_get(linux_, "resources");
         if (o->memory > 0)
@@ -556,6 +666,27 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_t *health = NULL;
         if ((r = health_config(o, icfg, &health, err)) < 0)
                 goto fail;
+        /* last of the fallible steps: what they build is freed right here when they fail */
+        json_t *hc_mounts = json_array(), *insp_mounts = json_array(), *weak = json_array();
+        add_mounts(e, json_object_get(spec, "mounts"), mr, n_mr, hc_mounts, insp_mounts, weak);
+        json_t *hc_devices = json_array();
+        if ((r = add_devices(linux_, o, hc_devices, weak, err)) < 0) {
+                json_decref(hc_mounts);
+                json_decref(insp_mounts);
+                json_decref(weak);
+                json_decref(hc_devices);
+                json_decref(health);
+                goto fail;
+        }
+        if (o->init && (r = add_init(spec, args, err)) < 0) {
+                json_decref(hc_mounts);
+                json_decref(insp_mounts);
+                json_decref(weak);
+                json_decref(hc_devices);
+                json_decref(health);
+                goto fail;
+        }
+
         json_t *rec = json_pack("{s:s,s:O,s:O,s:O,s:s,s:s,s:b,s:b,s:s?}", "Image", o->image, "Entrypoint",
                                 json_is_array(ep) ? ep : json_null(), "Cmd", json_is_array(cmd) ? cmd : json_null(),
                                 "Env", env, "WorkingDir", wd, "User", user ? user : "", "Tty", o->tty, "OpenStdin",
@@ -589,9 +720,13 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                             json_pack("{s:s%,s:i}", "Name", rp, colon ? (size_t) (colon - rp) : strlen(rp),
                                       "MaximumRetryCount", colon ? atoi(colon + 1) : 0));
         json_object_set_new(hc, "RestartPolicyString", json_string(rp));
+        json_object_set_new(hc, "Mounts", hc_mounts);
+        json_object_set_new(hc, "Devices", hc_devices);
+        json_object_set_new(hc, "Init", json_boolean(o->init));
         json_object_set_new(rec, "HostConfig", hc);
-        /* what this container gives up of Moat's defaults: shown by inspect, written to the event log */
-        json_t *weak = json_array();
+        json_object_set_new(rec, "Mounts", insp_mounts);
+        /* what this container gives up of Moat's defaults: shown by inspect, written to the event log
+         * (binds and devices were added with their mounts and nodes above) */
         if (o->privileged)
                 json_array_append_new(weak, json_string("--privileged"));
         for (i = 0; o->cap_add && o->cap_add[i]; i++)
@@ -604,11 +739,6 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                 json_array_append_new(weak, json_string("--userns=host"));
         if (o->pids_limit < 0)
                 json_array_append_new(weak, json_string("--pids-limit=-1"));
-        char *volumes = xasprintf("%s/volumes/", e->root); /* no cleanup attribute: fail: is below */
-        for (i = 0; o->binds && o->binds[i]; i++)
-                if (!startswith(o->binds[i], volumes)) /* a named volume is Moat's own directory */
-                        json_array_append_new(weak, json_pack("s+", "--volume=", o->binds[i]));
-        free(volumes);
         json_object_set_new(rec, "Weakenings", weak);
         json_object_set(rec, "Process", proc);
 

@@ -33,18 +33,29 @@ static int copy_file(int sfd, int ddir, const char *name, mode_t mode)
         return r;
 }
 
-/* Who what is copied into a container belongs to: its root (on the host: the first id of its
- * user namespace's range); (uid_t) -1 for a copy to the host, which keeps the caller's. */
+/* Who owns what a copy creates: the copier (docker cp to the host), fixed ids (cp into a container:
+ * its root, which is the first id of its range on the host when it has its own user namespace),
+ * or the source's owner and exact mode, less `shift` (a volume filled from an image: the image is
+ * seen through the idmapped snapshot, the volume's files are kept as the image has them). */
 struct owner {
-        uid_t uid;
+        enum { OWN_CALLER, OWN_FIXED, OWN_SOURCE } how;
+        uid_t uid; /* OWN_FIXED: the ids; OWN_SOURCE: subtracted from the source's */
         gid_t gid;
 };
 
-static int own(int ddir, const char *dname, const struct owner *o)
+static int own(int ddir, const char *dname, const struct stat *st, const struct owner *o)
 {
-        if (o->uid == (uid_t) -1 || fchownat(ddir, dname, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) == 0)
+        if (o->how == OWN_CALLER)
                 return 0;
-        return -errno;
+        /* below the shift: an id the snapshot's idmapping could not map, shown as nobody */
+        uid_t u = o->how == OWN_FIXED ? o->uid : st->st_uid >= o->uid ? st->st_uid - o->uid : 65534;
+        gid_t g = o->how == OWN_FIXED ? o->gid : st->st_gid >= o->gid ? st->st_gid - o->gid : 65534;
+        /* chown first: it clears set-id bits */
+        if (fchownat(ddir, dname, u, g, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (o->how == OWN_SOURCE && !S_ISLNK(st->st_mode) && fchmodat(ddir, dname, st->st_mode & 07777, 0) < 0)
+                return -errno;
+        return 0;
 }
 
 /* Copy the entry `name` of directory sdir into directory ddir as `dname`. */
@@ -62,7 +73,9 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, c
                         return -errno;
                 target[n] = '\0';
                 unlinkat(ddir, dname, 0);
-                return symlinkat(target, ddir, dname) < 0 ? -errno : own(ddir, dname, o);
+                if (symlinkat(target, ddir, dname) < 0)
+                        return -errno;
+                return own(ddir, dname, &st, o);
         }
         if (S_ISREG(st.st_mode)) {
                 int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -70,15 +83,19 @@ static int copy_entry(int sdir, const char *name, int ddir, const char *dname, c
                         return -errno;
                 int r = copy_file(sfd, ddir, dname, st.st_mode);
                 close(sfd);
-                return r < 0 ? r : own(ddir, dname, o);
+                return r < 0 ? r : own(ddir, dname, &st, o);
         }
         if (!S_ISDIR(st.st_mode))
                 return 0; /* devices, FIFOs, sockets: never created */
-        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0) {
-                if (errno != EEXIST)
-                        return -errno;
-        } else if (own(ddir, dname, o) < 0)
+        /* an existing directory keeps its owner, unless the source's is asked for */
+        bool made = mkdirat(ddir, dname, st.st_mode & 07777) == 0;
+        if (!made && errno != EEXIST)
                 return -errno;
+        if (made || o->how == OWN_SOURCE) {
+                int r = own(ddir, dname, &st, o);
+                if (r < 0)
+                        return r;
+        }
         int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (s < 0 || d < 0) {
@@ -144,6 +161,54 @@ static int do_copy(int sparent, const char *sname, const char *dst, const struct
         return r;
 }
 
+/* Run fn in a child chrooted into rootfs; its result (0 or -errno) as a positive errno. */
+static int in_root(const char *rootfs, int (*fn)(void *), void *arg)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return errno;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(pipefd[0]);
+                int rr = chroot(rootfs) < 0 || chdir("/") < 0 ? -errno : fn(arg);
+                int code = rr < 0 ? -rr : 0;
+                (void) !write(pipefd[1], &code, sizeof code);
+                _exit(0);
+        }
+        close(pipefd[1]);
+        int code = EIO;
+        if (pid < 0)
+                code = errno;
+        else if (read(pipefd[0], &code, sizeof code) != sizeof code)
+                code = EIO;
+        close(pipefd[0]);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        return code;
+}
+
+struct cp_job {
+        bool to_container;
+        int host_fd;
+        const char *src, *dst, *sparent, *sbase, *dname;
+        const struct owner *to_ctr;
+};
+
+static int cp_in_root(void *arg)
+{
+        const struct cp_job *j = arg;
+        if (j->to_container)
+                return do_copy(j->host_fd, j->sbase, j->dst, j->to_ctr);
+        int sdir = open(j->sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sdir < 0)
+                return -errno;
+        static const struct owner caller = { OWN_CALLER, 0, 0 };
+        int r = copy_entry(sdir, j->sbase, j->host_fd, j->dname, &caller, 0);
+        close(sdir);
+        return r;
+}
+
 int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *src, const char *dst, bool to_container,
                    struct moat_error *err)
 {
@@ -152,7 +217,7 @@ int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *sr
         if (r < 0)
                 return r;
         _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", e->containers, c.id);
-        struct owner to_host = { (uid_t) -1, (gid_t) -1 }, to_ctr = { 0, 0 };
+        struct owner to_ctr = { OWN_FIXED, 0, 0 };
         json_t *uns = json_object_get(c.config, "MoatUserns");
         if (uns) {
                 to_ctr.uid = (uid_t) json_integer_value(json_object_get(uns, "HostUid"));
@@ -180,36 +245,50 @@ int moat_engine_cp(struct moat_engine *e, const char *name_or_id, const char *sr
         }
         if (host_fd < 0)
                 return moat_error_set(err, errno, "open %s", to_container ? src : dst);
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return moat_error_set(err, errno, "pipe");
-        pid_t pid = fork();
-        if (pid == 0) {
-                close(pipefd[0]);
-                int rr;
-                if (chroot(rootfs) < 0 || chdir("/") < 0)
-                        rr = -errno;
-                else if (to_container)
-                        rr = do_copy(host_fd, sbase, dst, &to_ctr);
-                else {
-                        int sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        rr = sdir < 0 ? -errno : copy_entry(sdir, sbase, host_fd, dname, &to_host, 0);
-                }
-                int code = rr < 0 ? -rr : 0;
-                (void) !write(pipefd[1], &code, sizeof code);
-                _exit(0);
-        }
-        close(pipefd[1]);
-        int code = EIO;
-        if (pid < 0)
-                code = errno;
-        else if (read(pipefd[0], &code, sizeof code) != sizeof code)
-                code = EIO;
-        close(pipefd[0]);
-        if (pid > 0)
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+        struct cp_job job = { .to_container = to_container, .host_fd = host_fd, .src = src, .dst = dst,
+                              .sparent = sparent, .sbase = sbase, .dname = dname, .to_ctr = &to_ctr };
+        int code = in_root(rootfs, cp_in_root, &job);
         if (code)
                 return moat_error_set(err, code, "copy %s to %s", src, dst);
+        return 0;
+}
+
+struct fill_job {
+        const char *path;
+        int dst_fd;
+        struct owner own;
+};
+
+static int fill_in_root(void *arg)
+{
+        const struct fill_job *j = arg;
+        int s = open(j->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        struct stat st;
+        DIR *dir = fdopendir(s);
+        if (!dir || fstat(s, &st) < 0) {
+                close(s);
+                return -errno;
+        }
+        int r = own(j->dst_fd, ".", &st, &j->own);
+        struct dirent *de;
+        while (r == 0 && (de = readdir(dir)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = copy_entry(dirfd(dir), de->d_name, j->dst_fd, de->d_name, &j->own, 1);
+        closedir(dir);
+        return r;
+}
+
+int moat_engine_copy_image_dir(const char *rootfs, const char *path, const char *dst, const struct moat_userns *uns,
+                               struct moat_error *err)
+{
+        _cleanup_close_ int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return moat_error_set(err, errno, "open %s", dst);
+        struct fill_job job = { .path = path, .dst_fd = dfd, .own = { OWN_SOURCE, uns ? uns->uid : 0, uns ? uns->gid : 0 } };
+        int code = in_root(rootfs, fill_in_root, &job);
+        if (code)
+                return moat_error_set(err, code, "copy %s of the image into %s", path, dst);
         return 0;
 }

@@ -653,7 +653,7 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
         json_decref(labels);
         _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
         _cleanup_free_ char *mp = NULL;
-        json_t *spec = NULL, *rec = NULL;
+        json_t *spec = NULL, *rec = NULL, *made = NULL;
         if (mkdir(rootfs, 0755) < 0) {
                 r = moat_error_set(err, errno, "create %s", rootfs);
                 goto fail;
@@ -677,27 +677,28 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
         } else if ((r = moat_image_snapshot_mount(e->store, image_id, id, rootfs, NULL, &mp, err)) < 0)
                 goto fail;
         {
-                /* named volumes become their directories before the config is built */
-                struct moat_container_opts o2 = *o;
-                _cleanup_strv_ char **binds = NULL;
+                /* volumes (named, anonymous, the image's) are made and filled before the config is built;
+                 * the ones made here go again if the create fails */
+                struct moat_mount_req *mr = NULL;
+                size_t n_mr = 0;
                 json_t *used = json_array();
-                if ((r = moat_engine_resolve_binds(e, o->binds, &binds, used, err)) < 0) {
+                made = json_array();
+                if ((r = moat_mount_reqs_parse(o, icfg, &mr, &n_mr, err)) < 0 ||
+                    (r = moat_mount_reqs_prepare(e, mr, n_mr, mp ? mp : rootfs, own_userns ? &uns : NULL, used, made, err)) < 0 ||
+                    (r = moat_engine_build_spec(e, id, o, icfg, mp ? mp : rootfs, mr, n_mr, &spec, &rec, err)) < 0) {
+                        moat_mount_reqs_free(mr, n_mr);
                         json_decref(used);
                         goto fail;
                 }
-                o2.binds = binds;
-                r = moat_engine_build_spec(e, id, &o2, icfg, mp ? mp : rootfs, &spec, &rec, err);
-                if (r < 0) {
-                        json_decref(used);
-                        goto fail;
-                }
+                json_t *anon = json_array();
+                for (size_t k = 0; k < n_mr; k++)
+                        if (mr[k].anonymous)
+                                json_array_append_new(anon, json_string(mr[k].source));
+                moat_mount_reqs_free(mr, n_mr);
                 if (own_userns)
                         moat_engine_userns_apply(e, spec, rec, &uns);
                 json_object_set_new(rec, "Volumes", used);
-                json_object_set_new(json_object_get(rec, "HostConfig"), "Binds", json_array());
-                for (size_t k = 0; o->binds && o->binds[k]; k++)
-                        json_array_append_new(json_object_get(json_object_get(rec, "HostConfig"), "Binds"),
-                                              json_string(o->binds[k]));
+                json_object_set_new(rec, "AnonymousVolumes", anon);
         }
         {
                 _cleanup_free_ char *txt = json_dumps(spec, JSON_INDENT(1));
@@ -726,6 +727,7 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
         json_decref(spec);
         json_decref(rec);
         json_decref(idoc);
+        json_decref(made);
         *id_out = xstrdup(id);
         return 0;
 fail:
@@ -736,7 +738,10 @@ fail:
                 struct moat_error e2;
                 if (remove_locked(e, id, &e2) < 0)
                         moat_warn("clean up %s: %s", id, e2.msg);
+                /* the record is gone: volumes made for it are nobody's */
+                moat_engine_volumes_release(e, made, false);
         }
+        json_decref(made);
         return r;
 }
 
@@ -755,21 +760,27 @@ static char *self_dir(void)
         return xstrdup(buf);
 }
 
+char *moat_engine_find_helper(const char *name, const char *env, const char *build_dir)
+{
+        const char *v = env ? getenv(env) : NULL;
+        if (v && *v)
+                return xstrdup(v);
+        _cleanup_free_ char *d = self_dir();
+        char *p = xasprintf("%s/%s", d, name);
+        if (access(p, X_OK) == 0)
+                return p;
+        free(p);
+        p = xasprintf("%s/../%s/%s", d, build_dir, name); /* the build tree */
+        if (access(p, X_OK) == 0)
+                return p;
+        free(p);
+        return NULL;
+}
+
 static char *find_monitor(void)
 {
-        const char *env = getenv("MOAT_MONITOR");
-        if (env && *env)
-                return xstrdup(env);
-        _cleanup_free_ char *d = self_dir();
-        char *p = xasprintf("%s/moat-monitor", d);
-        if (access(p, X_OK) == 0)
-                return p;
-        free(p);
-        p = xasprintf("%s/../monitor/moat-monitor", d); /* the build tree */
-        if (access(p, X_OK) == 0)
-                return p;
-        free(p);
-        return xstrdup("moat-monitor");
+        char *p = moat_engine_find_helper("moat-monitor", "MOAT_MONITOR", "monitor");
+        return p ? p : xstrdup("moat-monitor");
 }
 
 /* What the monitor runs when its container ends: moat-monitor-sync beside the monitor, else moat. */
@@ -1135,7 +1146,8 @@ int moat_engine_wait(struct moat_engine *e, const char *name_or_id, int *code, s
         }
 }
 
-int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force, struct moat_error *err)
+static int remove_container(struct moat_engine *e, const char *name_or_id, bool force, bool volumes,
+                            struct moat_error *err)
 {
         struct moat_container_info c;
         int r = moat_engine_get(e, name_or_id, &c, err);
@@ -1170,10 +1182,23 @@ int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force
         }
         moat_container_info_clear(&again);
         r = remove_locked(e, c.id, err);
+        if (r == 0 && volumes)
+                moat_engine_volumes_release(e, json_object_get(c.config, "AnonymousVolumes"), true);
         if (lk >= 0)
                 close(lk);
         moat_container_info_clear(&c);
         return r;
+}
+
+int moat_engine_remove(struct moat_engine *e, const char *name_or_id, bool force, struct moat_error *err)
+{
+        return remove_container(e, name_or_id, force, false, err);
+}
+
+int moat_engine_remove_with_volumes(struct moat_engine *e, const char *name_or_id, bool force,
+                                    struct moat_error *err)
+{
+        return remove_container(e, name_or_id, force, true, err);
 }
 
 int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *err)
@@ -1198,8 +1223,12 @@ int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *e
         }
         json_decref(st);
         if (streq(c.state, "exited") &&
-            json_is_true(json_object_get(json_object_get(c.config, "HostConfig"), "AutoRemove")))
+            json_is_true(json_object_get(json_object_get(c.config, "HostConfig"), "AutoRemove"))) {
+                /* docker's --rm takes the container's anonymous volumes with it */
                 r = remove_locked(e, id, err);
+                if (r == 0)
+                        moat_engine_volumes_release(e, json_object_get(c.config, "AnonymousVolumes"), true);
+        }
         moat_container_info_clear(&c);
         return r;
 }

@@ -56,6 +56,10 @@ struct moat_container_opts {
         int64_t health_interval, health_timeout, health_start_period, health_start_interval; /* ns */
         int health_retries;
         bool no_healthcheck;     /* also disables the image's */
+        /* --mount, --device, --init */
+        char **mounts;           /* docker's --mount: type=bind|volume|tmpfs,source=..,target=..,... */
+        char **devices;          /* --device HOST[:CONTAINER][:PERMS] (PERMS from rwm) */
+        bool init;               /* --init: moat-init runs as pid 1, forwards signals, reaps zombies */
 };
 
 /* A container as the engine sees it, state refreshed from its monitor. */
@@ -128,6 +132,11 @@ int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, str
 /* Refused while a container refers to the volume. */
 int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);
+/* Remove unused volumes: anonymous ones only (docker 23+), or every unused one when all. */
+int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, struct moat_error *err);
+/* moat rm -v: the container, then the anonymous volumes it made (named ones are kept). */
+int moat_engine_remove_with_volumes(struct moat_engine *e, const char *name_or_id, bool force,
+                                    struct moat_error *err);
 
 /* Copy src to dst; to_container: src on the host, dst in the container's root filesystem (else the
  * other way). The container side is walked chrooted into it; symlinks are copied, not followed. */

@@ -18,9 +18,10 @@ struct moat_engine {
 };
 
 /* config.c: the OCI config.json for a container and the engine's record of the request. */
+struct moat_mount_req;
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
-                           json_t *image_config, const char *rootfs, json_t **spec_out, json_t **record_out,
-                           struct moat_error *err);
+                           json_t *image_config, const char *rootfs, const struct moat_mount_req *mounts,
+                           size_t n_mounts, json_t **spec_out, json_t **record_out, struct moat_error *err);
 /* "name[:group]" or "uid[:gid]" resolved in the container's own /etc/passwd and /etc/group, read
  * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
 int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);
@@ -32,8 +33,54 @@ char *moat_engine_health_arg(json_t *healthcheck);
  * extra (may be NULL) is consumed. */
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
 char *moat_engine_volume_path(struct moat_engine *e, const char *name);
-/* -v NAME:/dest -> the named volume's directory; the names used are appended to used. */
-int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, json_t *used, struct moat_error *err);
+/* Create volume name (labels: NULL or an object) unless it exists: 1 created, 0 existed. */
+int moat_engine_volume_make(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err);
+/* docker's label on an anonymous volume (-v /dest, --mount without source, the image's Volumes) */
+#define MOAT_VOLUME_ANONYMOUS_LABEL "com.docker.volume.anonymous"
+/* Remove the volumes of names (a JSON array) that no container uses and, when anonymous_only, that
+ * carry the anonymous label; failures are warnings (a volume in use stays). */
+void moat_engine_volumes_release(struct moat_engine *e, json_t *names, bool anonymous_only);
+
+/* mounts.c: -v, --mount, --tmpfs and the image's Volumes as one list. */
+enum moat_mount_type { MOAT_MOUNT_REQ_BIND, MOAT_MOUNT_REQ_VOLUME, MOAT_MOUNT_REQ_TMPFS };
+struct moat_mount_req {
+        enum moat_mount_type type;
+        char *source;      /* bind: canonical host path; volume: its name; tmpfs: the --tmpfs options or NULL */
+        char *target;      /* clean absolute path in the container */
+        char *propagation; /* bind: NULL (rprivate) or docker's bind-propagation */
+        char *spec;        /* what the user wrote (the image's path for its Volumes) */
+        const char *flag;  /* "-v", "--mount", "--tmpfs", "image volume" */
+        bool ro, nocopy, anonymous, from_image;
+        int64_t tmpfs_size; /* 0: the kernel's default */
+        int tmpfs_mode;     /* -1: the kernel's default */
+};
+int moat_mount_reqs_parse(const struct moat_container_opts *o, json_t *image_config, struct moat_mount_req **out,
+                          size_t *n, struct moat_error *err);
+struct moat_userns;
+/* Volumes: named ones created on first use, anonymous ones named, new empty ones filled from the
+ * image (unless nocopy; uns: see moat_engine_copy_image_dir). Names used are appended to used,
+ * those this call created to created. */
+int moat_mount_reqs_prepare(struct moat_engine *e, struct moat_mount_req *m, size_t n, const char *rootfs,
+                            const struct moat_userns *uns, json_t *used, json_t *created, struct moat_error *err);
+void moat_mount_reqs_free(struct moat_mount_req *m, size_t n);
+/* "a:b:c" -> up to 4 parts (a 4th means too many), split in place; returns how many. */
+size_t moat_engine_split_colons(char *s, char *part[4]);
+/* "/a//b/./c/" -> "/a/b/c"; NULL for a relative path, one with "..", or "/" itself. */
+char *moat_engine_clean_path(const char *path);
+
+/* A helper binary: $env, else beside the running executable, else in the build tree's
+ * src/<build_dir>/ (tests run from there); NULL when none exists. */
+char *moat_engine_find_helper(const char *name, const char *env, const char *build_dir);
+/* where --init's moat-init appears in the container */
+#define MOAT_INIT_PATH "/dev/init"
+
+/* cp.c: copy the contents of directory path of a container's root filesystem (walked chrooted,
+ * symlinks copied, never followed) into the host directory dst, with owners and modes; nothing
+ * to do when path is not a directory in the image. */
+/* uns: the container's own user namespace (the rootfs shows the image's ids shifted into its
+ * range; the copy gets them unshifted), or NULL */
+int moat_engine_copy_image_dir(const char *rootfs, const char *path, const char *dst, const struct moat_userns *uns,
+                               struct moat_error *err);
 
 bool moat_engine_name_valid(const char *n);
 

@@ -333,6 +333,8 @@ int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **
         _cleanup_free_ char *lp = xasprintf("%s/%s/%s-json.log", e->containers, c.id, c.id);
         json_object_set_new(doc, "LogPath", json_string(lp));
         json_object_set_new(doc, "Platform", json_string("linux"));
+        json_t *mounts = json_object_get(cfg, "Mounts");
+        json_object_set_new(doc, "Mounts", mounts ? json_incref(mounts) : json_array());
         /* Moat's own: what this container gives up of the secure defaults */
         json_t *weak = json_object_get(cfg, "Weakenings");
         json_object_set_new(doc, "MoatWeakenings", weak ? json_incref(weak) : json_array());

@@ -12,7 +12,7 @@ char *moat_engine_volume_path(struct moat_engine *e, const char *name)
         return xasprintf("%s/volumes/%s/_data", e->root, name);
 }
 
-int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err)
+int moat_engine_volume_make(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err)
 {
         if (!moat_engine_name_valid(name))
                 return moat_error_set(err, 0, "invalid volume name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]", name);
@@ -21,14 +21,23 @@ int moat_engine_volume_create(struct moat_engine *e, const char *name, struct mo
         if (r < 0)
                 return r;
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        if ((r = moat_db_prepare(e->db, "INSERT OR IGNORE INTO volumes(name, created) VALUES(?, ?)", &s, err)) < 0)
+        if ((r = moat_db_prepare(e->db, "INSERT OR IGNORE INTO volumes(name, created, labels) VALUES(?, ?, ?)", &s,
+                                 err)) < 0)
                 return r;
+        _cleanup_free_ char *lt = labels ? json_dumps(labels, JSON_COMPACT) : xstrdup("{}");
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, (sqlite3_int64) time(NULL));
+        sqlite3_bind_text(s, 3, lt, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
                 return moat_db_error(e->db, rc, "record volume", err);
-        return 0;
+        return sqlite3_changes(moat_db_handle(e->db)) > 0 ? 1 : 0;
+}
+
+int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err)
+{
+        int r = moat_engine_volume_make(e, name, NULL, err);
+        return r < 0 ? r : 0;
 }
 
 int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, struct moat_error *err)
@@ -101,7 +110,7 @@ int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct mo
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = moat_db_prepare(e->db, "SELECT created FROM volumes WHERE name = ?", &s, err);
+        int r = moat_db_prepare(e->db, "SELECT created, labels FROM volumes WHERE name = ?", &s, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -113,33 +122,61 @@ int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t *
         char created[32];
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
         _cleanup_free_ char *mp = moat_engine_volume_path(e, name);
-        *out = json_pack("{s:s,s:s,s:s,s:s,s:{},s:{},s:s}", "CreatedAt", created, "Driver", "local", "Mountpoint", mp,
-                         "Name", name, "Labels", "Options", "Scope", "local");
+        json_t *labels = json_loads((const char *) sqlite3_column_text(s, 1), 0, NULL);
+        *out = json_pack("{s:s,s:s,s:s,s:s,s:o,s:{},s:s}", "CreatedAt", created, "Driver", "local", "Mountpoint", mp,
+                         "Name", name, "Labels", json_is_object(labels) ? labels : json_object(), "Options", "Scope",
+                         "local");
+        if (!json_is_object(labels))
+                json_decref(labels);
         return 0;
 }
 
-/* -v NAME:/dest[:mode] -> the volume's directory (created on first use); absolute sources stay. */
-int moat_engine_resolve_binds(struct moat_engine *e, char **binds, char ***out, json_t *used, struct moat_error *err)
+static bool is_anonymous(struct moat_engine *e, const char *name)
 {
-        size_t n = strv_len(binds);
-        char **v = XNEW(char *, n + 1);
-        for (size_t i = 0; i < n; i++) {
-                const char *b = binds[i];
-                const char *colon = strchr(b, ':');
-                if (b[0] == '/' || !colon) {
-                        v[i] = xstrdup(b);
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        struct moat_error err;
+        if (moat_db_prepare(e->db, "SELECT 1 FROM volumes WHERE name = ? AND json_type(labels, '$.\""
+                                   MOAT_VOLUME_ANONYMOUS_LABEL "\"') IS NOT NULL", &s, &err) < 0)
+                return false;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        return sqlite3_step(s) == SQLITE_ROW;
+}
+
+void moat_engine_volumes_release(struct moat_engine *e, json_t *names, bool anonymous_only)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach(names, i, v)
+        {
+                const char *name = json_string_value(v);
+                struct moat_error err;
+                if (!name || (anonymous_only && !is_anonymous(e, name)))
                         continue;
-                }
-                _cleanup_free_ char *name = xstrndup(b, (size_t) (colon - b));
-                int r = moat_engine_volume_create(e, name, err);
-                if (r < 0) {
-                        strv_free(v);
-                        return moat_error_wrap(err, "-v %s", b);
-                }
-                _cleanup_free_ char *p = moat_engine_volume_path(e, name);
-                v[i] = xasprintf("%s%s", p, colon);
-                json_array_append_new(used, json_string(name));
+                if (moat_engine_volume_remove(e, name, &err) < 0 && err.code != ENOENT)
+                        moat_warn("volume %s: %s", name, err.msg);
         }
-        *out = v;
+}
+
+int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, struct moat_error *err)
+{
+        _cleanup_strv_ char **names = NULL;
+        size_t n;
+        int r = moat_engine_volume_list(e, &names, &n, err);
+        if (r < 0)
+                return r;
+        char **out = XNEW(char *, n + 1);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!all && !is_anonymous(e, names[i]))
+                        continue;
+                _cleanup_free_ char *user = NULL;
+                struct moat_error e2;
+                if (users_of(e, names[i], &user, &e2) != 0)
+                        continue; /* in use (or unknown): kept */
+                if (moat_engine_volume_remove(e, names[i], &e2) == 0)
+                        out[k++] = xstrdup(names[i]);
+        }
+        out[k] = NULL;
+        *removed = out;
         return 0;
 }

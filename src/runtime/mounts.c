@@ -412,26 +412,61 @@ static const struct {
         { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
+static bool node_is(const struct stat *st, char type, unsigned major, unsigned minor)
+{
+        bool is_chr = S_ISCHR(st->st_mode), is_blk = S_ISBLK(st->st_mode);
+        if (!((type == 'c' || type == 'u') ? is_chr : type == 'b' ? is_blk : S_ISFIFO(st->st_mode)))
+                return false;
+        return type == 'p' || (major(st->st_rdev) == major && minor(st->st_rdev) == minor);
+}
+
+/* The host's node for a device the config names under another path (docker's --device
+ * /dev/null:/dev/mynull): looked up in /dev and its subdirectories (not followed: symlinks). */
+static char *find_host_node(const char *dir, int depth, char type, unsigned major, unsigned minor)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return NULL;
+        char *found = NULL;
+        struct dirent *de;
+        while (!found && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+                struct stat st;
+                if (lstat(p, &st) < 0)
+                        continue;
+                if (node_is(&st, type, major, minor))
+                        found = STEAL(p);
+                else if (S_ISDIR(st.st_mode) && depth < 2 && !streq(de->d_name, "pts") && !streq(de->d_name, "shm") &&
+                         !streq(de->d_name, "mqueue"))
+                        found = find_host_node(p, depth + 1, type, major, minor);
+        }
+        closedir(d);
+        return found;
+}
+
 static int make_device(int rootfd, const char *path, char type, unsigned major, unsigned minor, mode_t mode,
                        uid_t uid, gid_t gid, bool in_userns, struct moat_error *err)
 {
         if (in_userns) {
-                /* mknod is not allowed in a user namespace: bind the host's node instead,
-                 * after checking it is the device the config names */
+                /* mknod is not allowed in a user namespace: bind the host's node instead, the one at
+                 * the same path when it is the device the config names, else one that is */
                 struct stat st;
-                if (stat(path, &st) < 0)
-                        return moat_error_set(err, errno, "device %s: not on the host to bind", path);
-                bool is_chr = S_ISCHR(st.st_mode), is_blk = S_ISBLK(st.st_mode);
-                if (!((type == 'c' || type == 'u') ? is_chr : type == 'b' ? is_blk : S_ISFIFO(st.st_mode)) ||
-                    (type != 'p' && (major(st.st_rdev) != major || minor(st.st_rdev) != minor)))
-                        return moat_error_set(err, EINVAL, "device %s: the host's node is not %c %u:%u", path, type,
-                                              major, minor);
+                _cleanup_free_ char *host = NULL;
+                if (lstat(path, &st) < 0 || !node_is(&st, type, major, minor))
+                        host = type == 'p' ? NULL : find_host_node("/dev", 0, type, major, minor);
+                else
+                        host = xstrdup(path);
+                if (!host)
+                        return moat_error_set(err, ENOENT, "device %s: the host has no node %c %u:%u to bind", path,
+                                              type, major, minor);
                 _cleanup_close_ int t = moat_open_in_root(rootfd, path, true, true, err);
                 if (t < 0)
                         return t;
                 char tp[32];
                 fdpath(tp, t);
-                if (mount(path, tp, NULL, MS_BIND, NULL) < 0)
+                if (mount(host, tp, NULL, MS_BIND, NULL) < 0)
                         return moat_error_set(err, errno, "bind device %s", path);
                 return 0;
         }

@@ -212,6 +212,32 @@ int moat_parse_uint64(const char *s, unsigned long long *out)
         return 0;
 }
 
+int moat_parse_bytes(const char *s, int64_t *out)
+{
+        if (!s || !*s)
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s || v < 0 || v != v)
+                return -EINVAL;
+        double mul = 1;
+        switch (*end) {
+        case 'b': case 'B': end++; break;
+        case 'k': case 'K': mul = 1024; end++; break;
+        case 'm': case 'M': mul = 1024 * 1024; end++; break;
+        case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+        case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+        default: break;
+        }
+        if (*end == 'b' || *end == 'B')
+                end++;
+        if (*end || v * mul >= 9.2e18)
+                return -EINVAL;
+        *out = (int64_t) (v * mul);
+        return 0;
+}
+
 unsigned long long moat_now_ns(void)
 {
         struct timespec ts;

@@ -111,6 +111,8 @@ ssize_t moat_read_all(int fd, void *buf, size_t len);
 /* Parse a decimal signed/unsigned integer strictly (whole string, range-checked). */
 int moat_parse_int64(const char *s, long long *out);
 int moat_parse_uint64(const char *s, unsigned long long *out);
+/* "64m", "1.5g", "512k", "100" (bytes; b, k, m, g, t, binary units, optional trailing b). */
+int moat_parse_bytes(const char *s, int64_t *out);
 
 /* "KILL", "SIGKILL", "9", "RTMIN+1" -> the signal number; -1 when unknown (signal.c). */
 int moat_signal_parse(const char *s);

@@ -34,6 +34,25 @@ static void test_parse_ints(void **state)
         assert_int_not_equal(moat_parse_uint64("-1", &u), 0);
 }
 
+static void test_parse_bytes(void **state)
+{
+        int64_t v;
+        assert_int_equal(moat_parse_bytes("100", &v), 0);
+        assert_int_equal(v, 100);
+        assert_int_equal(moat_parse_bytes("64m", &v), 0);
+        assert_int_equal(v, 64 << 20);
+        assert_int_equal(moat_parse_bytes("1.5G", &v), 0);
+        assert_int_equal(v, 3LL << 29);
+        assert_int_equal(moat_parse_bytes("512kb", &v), 0);
+        assert_int_equal(v, 512 << 10);
+        assert_int_not_equal(moat_parse_bytes("", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("-1m", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("lots", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("1q", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("nan", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("1e30", &v), 0);
+}
+
 static void test_atomic_write(void **state)
 {
         char dir[] = "/tmp/moat-unit-XXXXXX";
@@ -94,6 +113,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_error_chain),
                 cmocka_unit_test(test_parse_ints),
+                cmocka_unit_test(test_parse_bytes),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_durations_and_timestamps),
         };

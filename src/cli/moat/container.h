@@ -9,7 +9,7 @@ struct cli_run {
         struct moat_container_opts o;
         bool detach;
         /* owned vectors */
-        char **env, **labels, **ulimits, **cap_add, **cap_drop, **tmpfs, **binds, **entrypoint;
+        char **env, **labels, **ulimits, **cap_add, **cap_drop, **tmpfs, **binds, **entrypoint, **mounts, **devices;
 };
 
 /* Parse run/create flags and IMAGE [COMMAND [ARG...]]; returns -1 after printing the reason

@@ -72,29 +72,6 @@ static void push(char ***v, const char *s)
         (*v)[n + 1] = NULL;
 }
 
-static int parse_bytes(const char *s, int64_t *out)
-{
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || v < 0)
-                return -1;
-        double mul = 1;
-        switch (*end) {
-        case 'b': case 'B': end++; break;
-        case 'k': case 'K': mul = 1024; end++; break;
-        case 'm': case 'M': mul = 1024 * 1024; end++; break;
-        case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-        default: break;
-        }
-        if (*end == 'b' || *end == 'B')
-                end++;
-        if (*end)
-                return -1;
-        *out = (int64_t) (v * mul);
-        return 0;
-}
-
 static int read_env_file(struct cli_run *r, const char *path)
 {
         struct moat_error err;
@@ -129,7 +106,7 @@ enum {
         O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
         O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_HINTERVAL, O_HTIMEOUT, O_HRETRIES, O_HSTART,
         O_HSTARTINT, O_NOHEALTH, O_LOGDRIVER, O_LOGOPT,
-        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_OTHER,
+        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_VOLUMESFROM, O_OTHER,
 };
 
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
@@ -190,6 +167,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 { "pull", required_argument, NULL, O_PULL },
                 { "sysctl", required_argument, NULL, O_SYSCTL },
                 { "group-add", required_argument, NULL, O_GROUPADD },
+                { "volumes-from", required_argument, NULL, O_VOLUMESFROM },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
@@ -223,7 +201,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_READONLY: r->o.read_only = true; break;
                 case O_TMPFS: push(&r->tmpfs, optarg); break;
                 case 'm':
-                        if (parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
+                        if (moat_parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
                                 fprintf(stderr, "moat: invalid -m %s (at least 6m)\n", optarg);
                                 return -1;
                         }
@@ -290,11 +268,15 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                                       "each container gets a user namespace of its own by default; the only other "
                                       "mode is host");
                 case 'p': case 'P': return refuse("-p/--publish", "bridge networking and published ports come later");
-                case O_MOUNT: return refuse("--mount", "use -v SRC:DEST[:ro] for binds and --tmpfs");
+                case O_MOUNT: push(&r->mounts, optarg); break;
+                case O_DEVICE: push(&r->devices, optarg); break;
+                case O_INIT: r->o.init = true; break;
+                case O_VOLUMESFROM:
+                        return refuse("--volumes-from", "name the volumes with -v NAME:/dest or --mount instead");
                 case O_MEMSWAP:
                         if (streq(optarg, "-1"))
                                 r->o.memory_swap = -1;
-                        else if (parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
+                        else if (moat_parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
                                 fprintf(stderr, "moat: invalid --memory-swap %s\n", optarg);
                                 return -1;
                         }
@@ -359,6 +341,8 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
         r->o.cap_drop = r->cap_drop;
         r->o.tmpfs = r->tmpfs;
         r->o.binds = r->binds;
+        r->o.mounts = r->mounts;
+        r->o.devices = r->devices;
         r->o.entrypoint = r->entrypoint;
         return 0;
 }
@@ -373,5 +357,7 @@ void cli_run_free(struct cli_run *r)
         strv_free(r->cap_drop);
         strv_free(r->tmpfs);
         strv_free(r->binds);
+        strv_free(r->mounts);
+        strv_free(r->devices);
         strv_free(r->entrypoint);
 }

@@ -1,9 +1,16 @@
-/* moat rm [-f] CONTAINER...: remove containers, their root filesystems, logs and state. */
+/* moat rm [-f] [-v] CONTAINER...: remove containers, their root filesystems, logs and state (and,
+ * with -v, the anonymous volumes they made). */
 #include "container.h"
+
+struct rm_args {
+        bool force, volumes;
+};
 
 static int rm_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
 {
-        return moat_engine_remove(e, name, *(const bool *) arg, err);
+        const struct rm_args *a = arg;
+        return a->volumes ? moat_engine_remove_with_volumes(e, name, a->force, err)
+                          : moat_engine_remove(e, name, a->force, err);
 }
 
 int cmd_rm(int argc, char **argv)
@@ -12,16 +19,16 @@ int cmd_rm(int argc, char **argv)
                 { "force", no_argument, NULL, 'f' }, { "volumes", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' }, {},
         };
-        bool force = false;
+        struct rm_args a = { 0 };
         int c;
         while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
                 if (c == 'f')
-                        force = true;
+                        a.force = true;
                 else if (c == 'v')
-                        continue; /* no anonymous volumes exist yet: nothing to remove */
+                        a.volumes = true; /* its anonymous volumes too; named ones stay */
                 else
-                        return c == 'h' ? (printf("Usage: moat rm [-f] CONTAINER...\n"), 0)
-                                        : cli_usage("rm [-f] CONTAINER...");
+                        return c == 'h' ? (printf("Usage: moat rm [-f] [-v] CONTAINER...\n"), 0)
+                                        : cli_usage("rm [-f] [-v] CONTAINER...");
         }
-        return cli_each_container(argc, argv, "rm [-f] CONTAINER...", rm_one, &force);
+        return cli_each_container(argc, argv, "rm [-f] [-v] CONTAINER...", rm_one, &a);
 }

@@ -1,11 +1,11 @@
-/* moat volume create|ls|inspect|rm|prune: named volumes. */
+/* moat volume create|ls|inspect|rm|prune: named and anonymous volumes. */
 #include <sys/random.h>
 
 #include "container.h"
 
 int cmd_volume(int argc, char **argv)
 {
-        static const char usage[] = "volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... | prune";
+        static const char usage[] = "volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... | prune [-a] [-f]";
         if (argc < 2)
                 return cli_usage(usage);
         const char *sub = argv[1];
@@ -71,14 +71,20 @@ int cmd_volume(int argc, char **argv)
                 return rc;
         }
         if (streq(sub, "prune")) {
+                /* docker 23+: unused anonymous volumes only; -a/--all: every unused volume */
+                bool all = false;
+                for (int i = 2; i < argc; i++) {
+                        if (streq(argv[i], "-a") || streq(argv[i], "--all"))
+                                all = true;
+                        else if (!streq(argv[i], "-f") && !streq(argv[i], "--force"))
+                                return cli_usage(usage);
+                }
                 _cleanup_strv_ char **v = NULL;
-                size_t n;
-                if (moat_engine_volume_list(e, &v, &n, &err) < 0)
+                if (moat_engine_volume_prune(e, all, &v, &err) < 0)
                         return cli_fail(&err);
                 printf("Deleted Volumes:\n");
-                for (size_t i = 0; i < n; i++)
-                        if (moat_engine_volume_remove(e, v[i], &err) == 0)
-                                printf("%s\n", v[i]);
+                for (size_t i = 0; v[i]; i++)
+                        printf("%s\n", v[i]);
                 return 0;
         }
         return cli_usage(usage);
