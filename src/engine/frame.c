@@ -50,13 +50,7 @@ int moat_frame_recv(int fd, enum moat_frame_type *t, char *buf, size_t *len)
 
 void moat_rfc3339_now(char *buf, size_t len)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char d[32];
-        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, len, "%s.%09ldZ", d, ts.tv_nsec);
+        moat_format_rfc3339(moat_realtime_ns(), buf, len);
 }
 
 char *moat_log_line(const char *stream, const char *data, size_t len, const char *time_rfc3339)

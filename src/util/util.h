@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,5 +117,13 @@ int moat_signal_parse(const char *s);
 
 /* Monotonic time in nanoseconds. */
 unsigned long long moat_now_ns(void);
+
+/* Wall-clock time in nanoseconds since the epoch (time.c). */
+int64_t moat_realtime_ns(void);
+/* docker's --since/--until values: RFC 3339 (date, date-time, optional fraction and zone; no zone
+ * means local time), unix seconds[.fraction], or a Go duration ("10m", "1h30m") before now_ns. */
+int moat_parse_time(const char *s, int64_t now_ns, int64_t *out_ns);
+/* 2024-01-02T03:04:05.123456789Z */
+void moat_format_rfc3339(int64_t ns, char *buf, size_t len);
 
 #endif
