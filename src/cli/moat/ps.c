@@ -3,7 +3,7 @@
 
 #include "container.h"
 
-static void status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len)
+void cli_status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len)
 {
         char h[64];
         if (streq(c->state, "running")) {
@@ -76,7 +76,7 @@ int cmd_ps(int argc, char **argv)
                 char **r = XNEW(char *, 7);
                 char created[64], status[96];
                 cli_humanize((now - v[i].created) / 1000000000, created, sizeof created);
-                status_text(&v[i], now, status, sizeof status);
+                cli_status_text(&v[i], now, status, sizeof status);
                 r[0] = xstrndup(v[i].id, notrunc ? 64 : 12);
                 r[1] = xstrdup(v[i].image);
                 if (!notrunc && strlen(v[i].command) > 19)
