@@ -71,14 +71,15 @@ int cmd_volume(int argc, char **argv)
                 return rc;
         }
         if (streq(sub, "prune")) {
-                _cleanup_strv_ char **v = NULL;
-                size_t n;
-                if (moat_engine_volume_list(e, &v, &n, &err) < 0)
+                _cleanup_strv_ char **removed = NULL;
+                uint64_t freed;
+                if (moat_engine_volume_prune(e, &removed, &freed, &err) < 0)
                         return cli_fail(&err);
                 printf("Deleted Volumes:\n");
-                for (size_t i = 0; i < n; i++)
-                        if (moat_engine_volume_remove(e, v[i], &err) == 0)
-                                printf("%s\n", v[i]);
+                for (size_t i = 0; removed[i]; i++)
+                        printf("%s\n", removed[i]);
+                _cleanup_free_ char *h = cli_human_size((int64_t) freed);
+                printf("\nTotal reclaimed space: %s\n", h);
                 return 0;
         }
         return cli_usage(usage);
