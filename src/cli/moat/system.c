@@ -236,8 +236,10 @@ static int prune(int argc, char **argv)
         list("Deleted Volumes", p.volumes);
         if (p.images && p.images[0]) {
                 printf("Deleted Images:\n");
-                for (size_t i = 0; p.untagged && p.untagged[i]; i++)
-                        printf("untagged: %s\n", p.untagged[i]);
+                for (size_t i = 0; p.untagged && p.untagged[i]; i++) {
+                        _cleanup_free_ char *fam = moat_image_ref_familiar(p.untagged[i]);
+                        printf("untagged: %s\n", fam);
+                }
                 for (size_t i = 0; p.images[i]; i++)
                         printf("deleted: %s\n", p.images[i]);
                 printf("\n");
