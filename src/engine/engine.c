@@ -1091,12 +1091,16 @@ int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout,
         if (sig < 0)
                 sig = SIGTERM;
         struct moat_error e2;
+        /* docker's sequence: kill (the stop signal), die (recorded by the monitor's _sync), stop */
         moat_runtime_kill(&e->rt, c.id, sig, false, &e2);
+        moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", sig));
         if (!wait_exited(e, c.id, timeout * 1000)) {
                 moat_runtime_kill(&e->rt, c.id, SIGKILL, true, &e2);
+                moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", SIGKILL));
                 wait_exited(e, c.id, 30000);
         }
         wait_monitor_done(e, c.id, 30000);
+        moat_engine_event(e, "stop", c.id, c.name, NULL);
         moat_container_info_clear(&c);
         return 0;
 }
@@ -1109,8 +1113,8 @@ int moat_engine_kill(struct moat_engine *e, const char *name_or_id, int sig, str
                 return r;
         if (!is_live(&c))
                 r = moat_error_set(err, 0, "Cannot kill container: %s: container %s is not running", name_or_id, c.id);
-        else
-                r = moat_runtime_kill(&e->rt, c.id, sig, false, err);
+        else if ((r = moat_runtime_kill(&e->rt, c.id, sig, false, err)) == 0)
+                moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", sig));
         moat_container_info_clear(&c);
         return r;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "image/image.h"
 #include "util/util.h"
 
 struct moat_engine;
@@ -133,7 +134,8 @@ int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, str
 int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);
 /* Remove unused volumes: anonymous ones only (docker 23+), or every unused one when all. */
-int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, struct moat_error *err);
+int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, uint64_t *freed,
+                             struct moat_error *err);
 /* moat rm -v: the container, then the anonymous volumes it made (named ones are kept). */
 int moat_engine_remove_with_volumes(struct moat_engine *e, const char *name_or_id, bool force,
                                     struct moat_error *err);
@@ -160,6 +162,62 @@ struct moat_engine_logs_opts {
 };
 int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const struct moat_engine_logs_opts *o,
                         struct moat_error *err);
+
+/* ---- the system verbs: diff, system df|prune, info, version, events (system.c, events.c) ---- */
+
+/* The container's filesystem changes against its image (running or stopped); docker diff. */
+int moat_engine_diff(struct moat_engine *e, const char *name_or_id, struct moat_change **out, size_t *n,
+                     struct moat_error *err);
+
+/* docker system df: every container, image and volume with what it takes on disk. */
+struct moat_system_df {
+        struct moat_container_info *containers_info;
+        size_t n_containers;
+        int64_t *container_size;   /* its writable layer */
+        struct moat_image_info *images;
+        size_t n_images;
+        int64_t *image_shared;     /* bytes of its layers other images share */
+        int *image_containers;     /* containers made from it */
+        int64_t images_total;      /* every layer counted once */
+        char **volumes;
+        size_t n_volumes;
+        int64_t *volume_size;
+        int *volume_links;         /* containers that mount it */
+};
+int moat_engine_df(struct moat_engine *e, struct moat_system_df *d, struct moat_error *err);
+void moat_system_df_clear(struct moat_system_df *d);
+
+/* Remove every stopped container / every volume no container refers to / dangling images (all
+ * unused ones when all): what went, and the bytes it took. */
+int moat_engine_container_prune(struct moat_engine *e, char ***removed, uint64_t *freed, struct moat_error *err);
+int moat_engine_image_prune(struct moat_engine *e, bool all, char ***untagged, char ***deleted, uint64_t *freed,
+                            struct moat_error *err);
+struct moat_prune_report {
+        char **containers, **untagged, **images, **volumes;
+        uint64_t reclaimed;
+};
+/* docker system prune: stopped containers, then (volumes) unused volumes, then images. */
+int moat_engine_system_prune(struct moat_engine *e, bool all_images, bool volumes, struct moat_prune_report *p,
+                             struct moat_error *err);
+void moat_prune_report_clear(struct moat_prune_report *p);
+
+/* docker's info and version documents (their JSON field names; Moat's values). */
+int moat_engine_info(struct moat_engine *e, json_t **out, struct moat_error *err);
+int moat_engine_version(json_t **out, struct moat_error *err);
+
+/* Events from <root>/events.log in docker's message shape ({"Type","Action","Actor":{"ID",
+ * "Attributes"},"time","timeNano",...}). Filters: one key's values are alternatives, keys must all
+ * match. since/until in unix ns (0: unset). Without since only new events are sent; with follow,
+ * new lines are sent as they come until until passes (or forever). fn returning < 0 stops. */
+struct moat_events_filter {
+        char **containers; /* name or id prefix */
+        char **actions;    /* "exec_start" matches "exec_start: sh -c ..." */
+        char **types;      /* container */
+        int64_t since, until;
+};
+typedef int (*moat_event_fn)(void *ud, json_t *msg);
+int moat_engine_events(struct moat_engine *e, const struct moat_events_filter *f, bool follow, moat_event_fn fn,
+                       void *ud, struct moat_error *err);
 
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */

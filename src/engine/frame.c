@@ -60,9 +60,7 @@ void moat_rfc3339(int64_t ns, char *buf, size_t len)
 
 void moat_rfc3339_now(char *buf, size_t len)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        moat_rfc3339((int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec, buf, len);
+        moat_format_rfc3339(moat_realtime_ns(), buf, len);
 }
 
 char *moat_log_line(const char *stream, const char *data, size_t len, const char *time_rfc3339)

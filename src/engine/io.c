@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -274,7 +275,21 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
         }
         struct moat_exec_opts x = { .id = c.id, .args = o->args, .env = o->env, .cwd = o->workdir,
                                     .user = o->user ? user : NULL, .tty = o->tty ? 1 : 0, .detach = o->detach };
+        /* docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the code */
+        char exec_id[33];
+        unsigned char rnd[16] = { 0 };
+        if (getrandom(rnd, sizeof rnd, 0) < 0)
+                memset(rnd, 0, sizeof rnd);
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(exec_id + 2 * i, 3, "%02x", rnd[i]);
+        _cleanup_free_ char *cmd = strv_join(o->args, " ");
+        _cleanup_free_ char *a_create = xasprintf("exec_create: %s", cmd), *a_start = xasprintf("exec_start: %s", cmd);
+        moat_engine_event(e, a_create, c.id, c.name, json_pack("{s:s}", "execID", exec_id));
+        moat_engine_event(e, a_start, c.id, c.name, json_pack("{s:s}", "execID", exec_id));
         r = moat_runtime_exec(&e->rt, &x, exit_code, err);
+        if (!o->detach)
+                moat_engine_event(e, "exec_die", c.id, c.name,
+                                  json_pack("{s:s,s:i}", "execID", exec_id, "exitCode", r < 0 ? -1 : *exit_code));
         moat_container_info_clear(&c);
         return r;
 }

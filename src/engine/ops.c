@@ -26,7 +26,14 @@ int moat_engine_restart(struct moat_engine *e, const char *name_or_id, int timeo
         int r = moat_engine_stop(e, name_or_id, timeout, err);
         if (r < 0)
                 return r;
-        return moat_engine_start(e, name_or_id, NULL, err);
+        if ((r = moat_engine_start(e, name_or_id, NULL, err)) < 0)
+                return r;
+        struct moat_container_info c;
+        if (moat_engine_get(e, name_or_id, &c, err) == 0) {
+                moat_engine_event(e, "restart", c.id, c.name, NULL);
+                moat_container_info_clear(&c);
+        }
+        return 0;
 }
 
 static int set_paused(struct moat_engine *e, const char *name_or_id, bool pause, struct moat_error *err)
@@ -48,6 +55,8 @@ static int set_paused(struct moat_engine *e, const char *name_or_id, bool pause,
                 if (r == 0)
                         unlink(mark);
         }
+        if (r == 0)
+                moat_engine_event(e, pause ? "pause" : "unpause", c.id, c.name, NULL);
         moat_container_info_clear(&c);
         return r;
 }
@@ -86,7 +95,8 @@ int moat_engine_rename(struct moat_engine *e, const char *name_or_id, const char
                         r = moat_db_error(e->db, rc, "rename", err);
                         if (r == -EEXIST)
                                 moat_error_set(err, EEXIST, "Conflict. The container name \"/%s\" is already in use", n);
-                }
+                } else
+                        moat_engine_event(e, "rename", c.id, n, json_pack("{s:s}", "oldName", c.name));
         }
         moat_container_info_clear(&c);
         return r;

@@ -80,7 +80,9 @@ static int users_of(struct moat_engine *e, const char *name, char **first, struc
         return 0;
 }
 
-int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err)
+/* Check, remove and forget, under the write lock: a read and then a write in one implicit
+ * transaction fails at once ("database is locked") when another process wrote in between. */
+static int volume_remove_locked(struct moat_engine *e, const char *name, struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int r = moat_db_prepare(e->db, "SELECT 1 FROM volumes WHERE name = ?", &q, err);
@@ -105,6 +107,18 @@ int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct mo
         if (rc != SQLITE_DONE)
                 return moat_db_error(e->db, rc, "remove volume", err);
         return 0;
+}
+
+int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err)
+{
+        int r = moat_db_begin(e->db, err);
+        if (r < 0)
+                return r;
+        if ((r = volume_remove_locked(e, name, err)) < 0) {
+                moat_db_rollback(e->db);
+                return r;
+        }
+        return moat_db_commit(e->db, err);
 }
 
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err)
@@ -157,8 +171,10 @@ void moat_engine_volumes_release(struct moat_engine *e, json_t *names, bool anon
         }
 }
 
-int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, struct moat_error *err)
+int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, uint64_t *freed,
+                             struct moat_error *err)
 {
+        *freed = 0;
         _cleanup_strv_ char **names = NULL;
         size_t n;
         int r = moat_engine_volume_list(e, &names, &n, err);
@@ -173,8 +189,14 @@ int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, s
                 struct moat_error e2;
                 if (users_of(e, names[i], &user, &e2) != 0)
                         continue; /* in use (or unknown): kept */
-                if (moat_engine_volume_remove(e, names[i], &e2) == 0)
+                _cleanup_free_ char *p = moat_engine_volume_path(e, names[i]);
+                int64_t size = 0;
+                if (moat_disk_usage(p, &size, &e2) < 0)
+                        size = 0;
+                if (moat_engine_volume_remove(e, names[i], &e2) == 0) {
                         out[k++] = xstrdup(names[i]);
+                        *freed += (uint64_t) size;
+                }
         }
         out[k] = NULL;
         *removed = out;

@@ -127,6 +127,26 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
 /* Unmount (if mounted) and remove the snapshot's directories and record. */
 int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err);
 
+/* --- changes and sizes (changes.c) ------------------------------------------------------------ */
+/* docker's change kinds (its numbers) */
+enum moat_change_kind { MOAT_CHANGE_MODIFIED = 0, MOAT_CHANGE_ADDED = 1, MOAT_CHANGE_DELETED = 2 };
+struct moat_change {
+        char *path; /* "/etc/passwd" */
+        enum moat_change_kind kind;
+};
+/* What the snapshot's upper directory changes in its image: whiteouts and what an opaque
+ * directory hides are deleted, a path the layers have is modified, any other added; directories
+ * with changes below them are modified. Parents come before their contents, names sorted. */
+int moat_image_snapshot_changes(struct moat_image_store *s, const char *id, struct moat_change **out, size_t *n,
+                                struct moat_error *err);
+void moat_change_free(struct moat_change *v, size_t n);
+/* Size of what the snapshot wrote (its upper directory). */
+int moat_image_snapshot_size(struct moat_image_store *s, const char *id, int64_t *size, struct moat_error *err);
+/* Bytes of the image's layers that another image has too (docker's SHARED SIZE). */
+int moat_image_shared_size(struct moat_image_store *s, const char *id, int64_t *shared, struct moat_error *err);
+/* Bytes of all images' layers, each layer counted once. */
+int moat_image_layers_size(struct moat_image_store *s, int64_t *total, struct moat_error *err);
+
 /* --- archives ---------------------------------------------------------------------------------- */
 /* Load a docker-archive (docker save) or OCI layout tarball; names loaded go to *names. */
 int moat_image_load(struct moat_image_store *s, int fd, char ***names, struct moat_error *err);

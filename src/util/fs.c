@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -243,4 +244,25 @@ unsigned long long moat_now_ns(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec;
+}
+
+/* nftw passes no user data: the sum lives in a thread-local for the walk's duration */
+static __thread int64_t du_total;
+
+static int du_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+        (void) path;
+        (void) f;
+        if (flag == FTW_F || flag == FTW_SL)
+                du_total += st->st_size;
+        return 0;
+}
+
+int moat_disk_usage(const char *path, int64_t *out, struct moat_error *err)
+{
+        du_total = 0;
+        if (nftw(path, du_one, 16, FTW_PHYS | FTW_MOUNT) < 0)
+                return moat_error_set(err, errno, "size of %s", path);
+        *out = du_total;
+        return 0;
 }

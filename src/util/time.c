@@ -173,3 +173,20 @@ int moat_parse_timestamp(const char *s, int64_t now, int64_t *out)
         *out = (int64_t) v * 1000000000 + frac;
         return 0;
 }
+
+int64_t moat_realtime_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void moat_format_rfc3339(int64_t ns, char *buf, size_t len)
+{
+        time_t t = (time_t) (ns / 1000000000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char d[32];
+        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, len, "%s.%09lldZ", d, (long long) (ns % 1000000000));
+}

@@ -88,6 +88,8 @@ static inline bool startswith(const char *s, const char *prefix)
 }
 
 size_t strv_len(char *const *v);
+/* The strings of v with sep between them (v may be NULL: ""). */
+char *strv_join(char *const *v, const char *sep);
 
 /* Read a whole file (at most max bytes, else -EFBIG). *out is NUL terminated. */
 int moat_read_file(const char *path, size_t max, char **out, size_t *len, struct moat_error *err);
@@ -104,6 +106,9 @@ int moat_write_file_replace(const char *path, const char *buf, size_t len, mode_
 int moat_mkdir_p(const char *path, mode_t mode, struct moat_error *err);
 /* rm -rf that never crosses into another filesystem nor follows symlinks. */
 int moat_rm_rf(const char *path, struct moat_error *err);
+/* Apparent size (st_size) of the files and symlinks under path: docker's "SIZE" of a container's
+ * writable layer or a volume. Symlinks are not followed, other filesystems not entered. */
+int moat_disk_usage(const char *path, int64_t *out, struct moat_error *err);
 
 int moat_write_all(int fd, const void *buf, size_t len);
 ssize_t moat_read_all(int fd, void *buf, size_t len);
@@ -127,5 +132,9 @@ unsigned long long moat_now_ns(void);
 int moat_parse_duration(const char *s, int64_t *ns);
 int moat_parse_rfc3339(const char *s, int64_t *unix_ns);
 int moat_parse_timestamp(const char *s, int64_t now_unix_ns, int64_t *unix_ns);
+/* Wall-clock time in nanoseconds since the epoch. */
+int64_t moat_realtime_ns(void);
+/* 2024-01-02T03:04:05.123456789Z */
+void moat_format_rfc3339(int64_t ns, char *buf, size_t len);
 
 #endif

@@ -76,3 +76,22 @@ size_t strv_len(char *const *v)
                 n++;
         return n;
 }
+
+char *strv_join(char *const *v, const char *sep)
+{
+        size_t len = 1, sl = strlen(sep);
+        for (size_t i = 0; v && v[i]; i++)
+                len += strlen(v[i]) + (i ? sl : 0);
+        char *out = xmalloc(len), *p = out;
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i) {
+                        memcpy(p, sep, sl);
+                        p += sl;
+                }
+                size_t l = strlen(v[i]);
+                memcpy(p, v[i], l);
+                p += l;
+        }
+        *p = '\0';
+        return out;
+}

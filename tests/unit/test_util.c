@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "util/util.h"
@@ -106,6 +107,9 @@ static void test_durations_and_timestamps(void **state)
                                 "12abc", "1.2.3", "-5" };
         for (size_t i = 0; i < sizeof badts / sizeof *badts; i++)
                 assert_int_not_equal(moat_parse_timestamp(badts[i], now, &v), 0);
+        char buf[48];
+        moat_format_rfc3339(now + 5, buf, sizeof buf);
+        assert_string_equal(buf, "2023-11-14T22:13:20.000000005Z");
 }
 
 int main(void)

@@ -32,16 +32,84 @@ void cli_registry_opts(struct moat_registry_opts *o)
         o->auth_file = cli.auth_file;
 }
 
+static char *human(int64_t n, double base, const char *const *units, size_t nunits, int precision)
+{
+        double v = (double) n;
+        size_t u = 0;
+        while (v >= base && u + 1 < nunits) {
+                v /= base;
+                u++;
+        }
+        return u == 0 ? xasprintf("%lldB", (long long) n) : xasprintf("%.*g%s", precision, v, units[u]);
+}
+
 char *cli_human_size(int64_t n)
 {
         static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-        double v = (double) n;
-        size_t u = 0;
-        while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-                v /= 1000;
-                u++;
+        return human(n, 1000, units, ARRAY_SIZE(units), 3);
+}
+
+char *cli_human_bytes(int64_t n)
+{
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        return human(n, 1024, units, ARRAY_SIZE(units), 4);
+}
+
+char *cli_repo_tag(const char *name, const char **tag)
+{
+        char *fam = moat_image_ref_familiar(name);
+        char *sep = strrchr(fam, '@');
+        if (!sep) {
+                char *slash = strrchr(fam, '/');
+                sep = strrchr(slash ? slash : fam, ':');
         }
-        return u == 0 ? xasprintf("%lldB", (long long) n) : xasprintf("%.3g%s", v, units[u]);
+        *tag = "<none>";
+        if (sep) {
+                *tag = sep + 1;
+                *sep = '\0';
+        }
+        return fam;
+}
+
+/* columns on the screen: UTF-8 continuation bytes take none ("…" is three bytes, one column) */
+static size_t width(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += ((unsigned char) *s & 0xc0) != 0x80;
+        return n;
+}
+
+void cli_table(char ***rows, size_t nrows, size_t ncols)
+{
+        size_t *w = XNEW(size_t, ncols);
+        for (size_t k = 0; k < ncols; k++)
+                w[k] = 10;
+        for (size_t r = 0; r < nrows; r++)
+                for (size_t k = 0; k < ncols; k++) {
+                        size_t l = width(rows[r][k]) + 3;
+                        if (l > w[k])
+                                w[k] = l;
+                }
+        for (size_t r = 0; r < nrows; r++) {
+                for (size_t k = 0; k < ncols; k++) {
+                        if (k + 1 < ncols)
+                                printf("%s%*s", rows[r][k], (int) (w[k] - width(rows[r][k])), "");
+                        else
+                                printf("%s\n", rows[r][k]);
+                }
+        }
+        free(w);
+}
+
+void cli_table_free(char ***rows, size_t nrows, size_t ncols)
+{
+        for (size_t r = 0; r < nrows; r++) {
+                for (size_t k = 0; k < ncols; k++)
+                        free(rows[r][k]);
+                free(rows[r]);
+        }
+        free(rows);
 }
 
 struct bar {

@@ -24,5 +24,9 @@ int cli_open_engine(struct moat_engine **e);
 /* docker's exit code for an engine error: 125 */
 int cli_fail125(const struct moat_error *err);
 void cli_humanize(int64_t seconds, char *buf, size_t len);
+/* --format json or '{{json .}}' -> *json; no format -> text; any other template is refused (125). */
+int cli_format_json(const char *verb, const char *fmt, bool *json);
+/* ps's STATUS column: "Up 5 minutes", "Exited (0) 2 hours ago", ... (now in unix ns) */
+void cli_status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len);
 
 #endif

@@ -8,24 +8,16 @@ int cmd_container(int argc, char **argv)
                 if (cli_open_engine(&e))
                         return 1;
                 struct moat_error err;
-                struct moat_container_info *v;
-                size_t n;
-                if (moat_engine_list(e, true, &v, &n, &err) < 0)
+                _cleanup_strv_ char **removed = NULL;
+                uint64_t freed;
+                if (moat_engine_container_prune(e, &removed, &freed, &err) < 0)
                         return cli_fail(&err);
-                int rc = 0;
                 printf("Deleted Containers:\n");
-                for (size_t i = 0; i < n; i++) {
-                        if (streq(v[i].state, "running") || streq(v[i].state, "paused") ||
-                            streq(v[i].state, "restarting"))
-                                continue;
-                        if (moat_engine_remove(e, v[i].id, false, &err) < 0) {
-                                fprintf(stderr, "moat: %s\n", err.msg);
-                                rc = 1;
-                        } else
-                                printf("%s\n", v[i].id);
-                }
-                moat_container_info_free(v, n);
-                return rc;
+                for (size_t i = 0; removed[i]; i++)
+                        printf("%s\n", removed[i]);
+                _cleanup_free_ char *h = cli_human_size((int64_t) freed);
+                printf("\nTotal reclaimed space: %s\n", h);
+                return 0;
         }
         /* docker's "container VERB" spellings of the top-level verbs */
         static const struct { const char *name; int (*fn)(int, char **); } sub[] = {

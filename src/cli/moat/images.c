@@ -66,17 +66,8 @@ int cmd_images(int argc, char **argv)
                                 continue;
                         }
                         for (char **p = v[i].names; *p; p++) {
-                                _cleanup_free_ char *fam = moat_image_ref_familiar(*p);
-                                char *sep = strrchr(fam, '@');
-                                if (!sep) {
-                                        char *slash = strrchr(fam, '/');
-                                        sep = strrchr(slash ? slash : fam, ':');
-                                }
-                                const char *tag = "<none>";
-                                if (sep) {
-                                        tag = sep + 1;
-                                        *sep = '\0';
-                                }
+                                const char *tag;
+                                _cleanup_free_ char *fam = cli_repo_tag(*p, &tag);
                                 printf("%-40s %-20s %-14.12s %-22s %s\n", fam, tag, v[i].id + 7, created, size);
                         }
                 }

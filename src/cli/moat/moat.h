@@ -27,6 +27,13 @@ struct cli_progress *cli_progress_new(bool quiet);
 void cli_progress_attach(struct cli_progress *p, struct moat_registry_opts *o);
 void cli_progress_free(struct cli_progress *p);
 char *cli_human_size(int64_t n);
+/* A reference's familiar repository (malloc'd) and its tag ("<none>" when it has none). */
+char *cli_repo_tag(const char *name, const char **tag);
+/* docker's tables (Go's tabwriter as docker sets it: columns at least 10 wide, 3 apart). */
+void cli_table(char ***rows, size_t nrows, size_t ncols);
+void cli_table_free(char ***rows, size_t nrows, size_t ncols);
+/* docker's binary sizes (info's Total Memory): "3.831GiB" */
+char *cli_human_bytes(int64_t n);
 
 #define VERB(name) int cmd_##name(int argc, char **argv)
 VERB(pull);
@@ -67,5 +74,10 @@ VERB(attach);
 VERB(container);
 VERB(volume);
 VERB(cp);
+VERB(diff);
+VERB(system);
+VERB(info);
+VERB(version);
+VERB(events);
 
 #endif

@@ -6,7 +6,7 @@
 
 #define PS_TABLE "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
-static void status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len)
+void cli_status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len)
 {
         char h[64];
         if (streq(c->state, "running")) {
@@ -62,7 +62,7 @@ static json_t *ps_item(const struct moat_container_info *c, int64_t now, bool tr
 {
         char created[64], status[128], at[64];
         cli_humanize((now - c->created) / 1000000000, created, sizeof created);
-        status_text(c, now, status, sizeof status);
+        cli_status_text(c, now, status, sizeof status);
         time_t t = (time_t) (c->created / 1000000000);
         struct tm tm;
         localtime_r(&t, &tm);

@@ -79,12 +79,15 @@ int cmd_volume(int argc, char **argv)
                         else if (!streq(argv[i], "-f") && !streq(argv[i], "--force"))
                                 return cli_usage(usage);
                 }
-                _cleanup_strv_ char **v = NULL;
-                if (moat_engine_volume_prune(e, all, &v, &err) < 0)
+                _cleanup_strv_ char **removed = NULL;
+                uint64_t freed;
+                if (moat_engine_volume_prune(e, all, &removed, &freed, &err) < 0)
                         return cli_fail(&err);
                 printf("Deleted Volumes:\n");
-                for (size_t i = 0; v[i]; i++)
-                        printf("%s\n", v[i]);
+                for (size_t i = 0; removed[i]; i++)
+                        printf("%s\n", removed[i]);
+                _cleanup_free_ char *h = cli_human_size((int64_t) freed);
+                printf("\nTotal reclaimed space: %s\n", h);
                 return 0;
         }
         return cli_usage(usage);
