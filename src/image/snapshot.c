@@ -124,8 +124,16 @@ static int lower_paths(struct moat_image_store *s, char **layers, size_t n, cons
                         return moat_error_set(err, errno, "open_tree layer %s", layers[i]);
                 (*fds)[i] = t;
                 struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) ids->userns_fd };
-                if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+                if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+                        if (errno == EINVAL || errno == EOPNOTSUPP)
+                                return moat_error_set(err, errno,
+                                                      "the filesystem of %s cannot be idmapped, which a container "
+                                                      "with its own user namespace needs (ext4, xfs and btrfs can; "
+                                                      "9p, overlayfs and tmpfs before Linux 6.3 cannot): use a "
+                                                      "--root on another filesystem, or --userns=host",
+                                                      s->root);
                         return moat_error_set(err, errno, "idmap layer %s", layers[i]);
+                }
                 v[i] = xasprintf("/proc/self/fd/%d", t);
         }
         return 0;
