@@ -53,7 +53,10 @@ static int mount_new_api(char **lowers, size_t n, const char *upper, const char 
 /* mount(2) takes all options in one page. Short names keep many layers under it: the snapshot gets
  * a directory of symlinks "0", "1", ... to its layers and the mount runs with that as the cwd, so
  * each lower dir costs a few bytes (256 layers fit). */
-static int mount_legacy(char **lowers, size_t n, const char *dir, const char *upper, const char *work,
+/* Layers given as detached mounts (fds: the idmapped clones) are attached at l/<i> first: before
+ * Linux 6.5 or so overlayfs takes only layers in the mounter's mount namespace (EINVAL); it keeps
+ * its own private clones, so they are detached again right after. */
+static int mount_legacy(char **lowers, const int *fds, size_t n, const char *dir, const char *upper, const char *work,
                         const char *target, struct moat_error *err)
 {
         _cleanup_free_ char *ldir = xasprintf("%s/l", dir);
@@ -62,25 +65,40 @@ static int mount_legacy(char **lowers, size_t n, const char *dir, const char *up
         size_t cap = 64 + strlen(upper) + strlen(work) + n * 8;
         _cleanup_free_ char *opts = xmalloc(cap);
         size_t off = (size_t) snprintf(opts, cap, "lowerdir=");
-        for (size_t i = n; i-- > 0;) {
+        size_t attached = 0;
+        int r = 0;
+        for (size_t i = n; r == 0 && i-- > 0;) {
                 char name[24];
                 snprintf(name, sizeof name, "%zu", i);
                 _cleanup_free_ char *link = xasprintf("%s/%s", ldir, name);
-                if (symlink(lowers[i], link) < 0 && errno != EEXIST)
-                        return moat_error_set(err, errno, "symlink %s", link);
+                if (fds) {
+                        if ((mkdir(link, 0700) < 0 && errno != EEXIST) ||
+                            syscall(SYS_move_mount, fds[i], "", AT_FDCWD, link, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                                r = moat_error_set(err, errno, "attach layer %zu at %s", i, link);
+                        else
+                                attached = n - i;
+                } else if (symlink(lowers[i], link) < 0 && errno != EEXIST)
+                        r = moat_error_set(err, errno, "symlink %s", link);
                 off += (size_t) snprintf(opts + off, cap - off, "%s%s", i + 1 < n ? ":" : "", name);
         }
         snprintf(opts + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
-        if (strlen(opts) >= (size_t) sysconf(_SC_PAGESIZE))
-                return moat_error_set(err, E2BIG, "overlay options for %zu layers exceed a page", n);
-        _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (chdir(ldir) < 0)
-                return moat_error_set(err, errno, "chdir %s", ldir);
-        int r = mount("overlay", target, "overlay", 0, opts);
-        int e = errno;
-        if (cwd >= 0 && fchdir(cwd) < 0 && r == 0)
-                e = errno;
-        return r < 0 ? moat_error_set(err, e, "mount overlay on %s", target) : 0;
+        if (r == 0 && strlen(opts) >= (size_t) sysconf(_SC_PAGESIZE))
+                r = moat_error_set(err, E2BIG, "overlay options for %zu layers exceed a page", n);
+        if (r == 0) {
+                _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (chdir(ldir) < 0)
+                        r = moat_error_set(err, errno, "chdir %s", ldir);
+                else if (mount("overlay", target, "overlay", 0, opts) < 0)
+                        r = moat_error_set(err, errno, "mount overlay on %s", target);
+                if (cwd >= 0 && fchdir(cwd) < 0 && r == 0)
+                        r = moat_error_set(err, errno, "return to the working directory");
+        }
+        for (size_t k = 0; k < attached; k++) {
+                _cleanup_free_ char *p = xasprintf("%s/%zu", ldir, n - 1 - k);
+                umount2(p, MNT_DETACH);
+                rmdir(p);
+        }
+        return r;
 }
 
 static int record(struct moat_image_store *s, const char *sql, const char *a, const char *b, const char *c,
@@ -187,7 +205,7 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
                 const char *legacy = getenv("MOAT_OVERLAY_LEGACY");
                 r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(lowers, n, upper, work, mp, err);
                 if (r == -EINVAL || r == -ENOSYS || r == -EPERM)
-                        r = mount_legacy(lowers, n, dir, upper, work, mp, err);
+                        r = mount_legacy(lowers, fds, n, dir, upper, work, mp, err);
         }
         close_all(fds, n);
         if (r < 0) {

@@ -104,7 +104,9 @@ class Moat:
 
 @pytest.fixture
 def moat():
-    root = tempfile.mkdtemp(prefix="moat-engine-")
+    # MOAT_TEST_ENGINE_DIR: where roots go (the cgroup-v2 VM points it at an ext4 mount: its /tmp
+    # is a tmpfs, which Linux 6.1 cannot idmap for the containers' user namespaces)
+    root = tempfile.mkdtemp(prefix="moat-engine-", dir=os.environ.get("MOAT_TEST_ENGINE_DIR") or None)
     m = Moat(root)
     try:
         yield m

@@ -3,9 +3,12 @@ import json
 import os
 import socket
 
+import pytest
+
 from engine_helpers import PROBE, moat  # noqa: F401
 
 
+@pytest.mark.v2
 def test_run_rm_echo_hello(moat):
     p = moat("run", "--rm", "busybox", "echo", "hello")
     assert p.returncode == 0, p.stderr
@@ -13,6 +16,7 @@ def test_run_rm_echo_hello(moat):
     assert moat.all_ids() == []
 
 
+@pytest.mark.v2
 def test_rm_leaves_no_mount_cgroup_or_state(moat):
     cid = moat.run_d("--rm", "busybox", "sleep", "1")
     from engine_helpers import cgroups_of, mounts_under
@@ -110,6 +114,7 @@ def test_read_only_and_tmpfs(moat):
     assert p.stdout == "wrote-root\n"
 
 
+@pytest.mark.v2
 def test_defaults_match_the_baseline(moat):
     p = moat("run", "--rm", "busybox", "sh", "-c",
              "grep -E '^(CapBnd|CapEff|CapInh|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; "
@@ -141,6 +146,7 @@ def test_weakening_flags_show_in_the_process_and_inspect(moat):
     assert d["MoatUserns"]["Size"] == 65536
 
 
+@pytest.mark.v2
 def test_resources(moat):
     p = moat("run", "--rm", "-m", "64m", "--pids-limit", "100", "--cpus", "0.5", "busybox", "sh", "-c",
              "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
@@ -167,6 +173,7 @@ def test_network_host(moat):
     assert sorted(p.stdout.split()) == sorted(os.listdir("/sys/class/net"))
 
 
+@pytest.mark.v2
 def test_bind_mount_and_isolation_probe(moat):
     """The confinement issue's probe passes inside a container started with no flags."""
     d = os.path.dirname(PROBE)

@@ -18,6 +18,7 @@ def host_ids(pid):
     return int(st["Uid"].split()[0]), int(st["Gid"].split()[0])
 
 
+@pytest.mark.v2
 def test_root_inside_is_an_unprivileged_range_outside(moat):
     a = moat.run_d("busybox", "sleep", "60")
     b = moat.run_d("busybox", "sleep", "60")
@@ -37,6 +38,7 @@ def test_root_inside_is_an_unprivileged_range_outside(moat):
     assert "--userns=host" not in (moat.inspect(a)["MoatWeakenings"] or [])
 
 
+@pytest.mark.v2
 def test_layers_are_shared_and_appear_owned_by_root(moat):
     cid = moat.run_d("busybox", "sleep", "60")
     p = moat("exec", cid, "stat", "-c", "%u:%g", "/bin", "/etc/passwd")
@@ -73,6 +75,7 @@ def test_host_root_files_are_nobody_and_device_nodes_are_the_allow_list(moat):
     assert p.stdout.split() == ["1"], p.stdout + p.stderr
 
 
+@pytest.mark.v2
 def test_named_volume_is_shared_across_ranges(moat):
     moat("volume", "create", "shared", check=True)
     p = moat("run", "--rm", "-v", "shared:/v", "busybox", "sh", "-c", "echo one > /v/f && stat -c %u:%g /v/f")
@@ -145,3 +148,17 @@ def test_state_root_behind_a_private_directory_is_a_clear_error():
         assert p.stdout == "ok\n", p.stderr
     finally:
         subprocess.run(["rm", "-rf", outer])
+
+
+def test_idmapped_layers_through_the_legacy_overlay_mount(moat):
+    """Kernels before 6.8 (no fsconfig lowerdir+) mount with mount(2); before ~6.5 overlayfs also
+    wants its layers attached, so the idmapped clones are attached under the snapshot and
+    detached again once the overlay holds them. MOAT_OVERLAY_LEGACY=1 takes that path here."""
+    moat.env["MOAT_OVERLAY_LEGACY"] = "1"
+    cid = moat.run_d("busybox", "sleep", "60")
+    p = moat("exec", cid, "sh", "-c", "stat -c %u:%g /bin/busybox; touch /new && stat -c %u /new")
+    assert p.stdout.split() == ["0:0", "0"], p.stdout + p.stderr
+    snap = os.path.join(moat.root, "snapshots", cid)
+    with open("/proc/self/mountinfo") as f:
+        assert not [l for l in f if snap + "/l/" in l]
+    assert not os.path.exists(os.path.join(snap, "l")) or os.listdir(os.path.join(snap, "l")) == []

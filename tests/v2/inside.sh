@@ -25,6 +25,17 @@ if [[ -x $build/tests/unit/test_cgroup_bpf ]]; then
 fi
 
 if [[ -d tests/integration ]]; then
+	# the engine tests' state roots on ext4: the VM's /tmp is a tmpfs, which Linux 6.1 cannot idmap
+	# (the containers' user namespaces see their image layers through idmapped mounts)
+	img=/tmp/moat-v2-engine.img mnt=/tmp/moat-v2-engine
+	modprobe loop 2>/dev/null # not loaded by the VM's init
+	if truncate -s 2G "$img" && mkfs.ext4 -q -F "$img" && mkdir -p "$mnt" && mount -o loop "$img" "$mnt"; then
+		chmod 755 "$mnt"
+		export MOAT_TEST_ENGINE_DIR=$mnt
+	else
+		echo "check-v2: no ext4 loop mount for the engine tests" >&2
+		fail=1
+	fi
 	step "integration: pytest -m v2 tests/integration"
 	if ! "$py" -c "import pytest" 2>/dev/null; then
 		echo "check-v2: python3-pytest is not installed (make deps)" >&2
