@@ -26,7 +26,5 @@ int moat_frame_recv(int fd, enum moat_frame_type *t, char *buf, size_t *len);
 /* Docker's json-file line for one chunk of output. */
 char *moat_log_line(const char *stream, const char *data, size_t len, const char *time_rfc3339);
 void moat_rfc3339_now(char *buf, size_t len);
-/* unix ns -> 2006-01-02T15:04:05.999999999Z */
-void moat_rfc3339(int64_t ns, char *buf, size_t len);
 
 #endif

@@ -670,15 +670,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_t *hc_mounts = json_array(), *insp_mounts = json_array(), *weak = json_array();
         add_mounts(e, json_object_get(spec, "mounts"), mr, n_mr, hc_mounts, insp_mounts, weak);
         json_t *hc_devices = json_array();
-        if ((r = add_devices(linux_, o, hc_devices, weak, err)) < 0) {
-                json_decref(hc_mounts);
-                json_decref(insp_mounts);
-                json_decref(weak);
-                json_decref(hc_devices);
-                json_decref(health);
-                goto fail;
-        }
-        if (o->init && (r = add_init(spec, args, err)) < 0) {
+        if ((r = add_devices(linux_, o, hc_devices, weak, err)) < 0 ||
+            (o->init && (r = add_init(spec, args, err)) < 0)) {
                 json_decref(hc_mounts);
                 json_decref(insp_mounts);
                 json_decref(weak);

@@ -48,16 +48,6 @@ int moat_frame_recv(int fd, enum moat_frame_type *t, char *buf, size_t *len)
         return 0;
 }
 
-void moat_rfc3339(int64_t ns, char *buf, size_t len)
-{
-        time_t sec = (time_t) (ns / 1000000000);
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        char d[32];
-        strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, len, "%s.%09ldZ", d, (long) (ns % 1000000000));
-}
-
 void moat_rfc3339_now(char *buf, size_t len)
 {
         moat_format_rfc3339(moat_realtime_ns(), buf, len);

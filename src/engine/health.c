@@ -282,7 +282,7 @@ bool moat_health_reaped(struct moat_health *h, pid_t pid, int status, bool *chan
                 olen = strlen(output);
         }
         char t0[48], t1[48];
-        moat_rfc3339(h->probe_start, t0, sizeof t0);
+        moat_format_rfc3339(h->probe_start, t0, sizeof t0);
         moat_rfc3339_now(t1, sizeof t1);
         json_t *entry = json_pack("{s:s,s:s,s:i,s:o}", "Start", t0, "End", t1, "ExitCode", code, "Output",
                                   output_json(output, olen));

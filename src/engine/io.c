@@ -301,7 +301,7 @@ static json_t *time_json(int64_t ns)
         if (ns <= 0)
                 return json_string("0001-01-01T00:00:00Z");
         char out[48];
-        moat_rfc3339(ns, out, sizeof out);
+        moat_format_rfc3339(ns, out, sizeof out);
         return json_string(out);
 }
 
