@@ -212,8 +212,9 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
         return 0;
 }
 
-int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, const struct moat_snapshot_ids *ids,
-                                struct moat_error *err)
+/* The snapshot's record: its image and where it is mounted. */
+static int snapshot_row(struct moat_image_store *s, const char *id, char **image_id, char **mountpoint,
+                        struct moat_error *err)
 {
         if (!valid_id(id))
                 return moat_error_set(err, 0, "invalid snapshot id %s", id);
@@ -224,8 +225,18 @@ int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, cons
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
                 return moat_error_set(err, ENOENT, "no such snapshot %s", id);
-        _cleanup_free_ char *iid = xstrdup((const char *) sqlite3_column_text(st, 0));
-        _cleanup_free_ char *mp = xstrdup((const char *) sqlite3_column_text(st, 1));
+        *image_id = xstrdup((const char *) sqlite3_column_text(st, 0));
+        *mountpoint = xstrdup((const char *) sqlite3_column_text(st, 1));
+        return 0;
+}
+
+int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, const struct moat_snapshot_ids *ids,
+                                struct moat_error *err)
+{
+        _cleanup_free_ char *iid = NULL, *mp = NULL;
+        int r = snapshot_row(s, id, &iid, &mp, err);
+        if (r < 0)
+                return r;
         struct statfs sf;
         if (statfs(mp, &sf) < 0)
                 return moat_error_set(err, errno, "snapshot %s: %s", id, mp);
@@ -243,16 +254,10 @@ int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, cons
 
 int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err)
 {
-        if (!valid_id(id))
-                return moat_error_set(err, 0, "invalid snapshot id %s", id);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = moat_db_prepare(s->db, "SELECT mountpoint FROM snapshots WHERE id = ?", &st, err);
+        _cleanup_free_ char *iid = NULL, *mp = NULL;
+        int r = snapshot_row(s, id, &iid, &mp, err);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return moat_error_set(err, ENOENT, "no such snapshot %s", id);
-        _cleanup_free_ char *mp = xstrdup((const char *) sqlite3_column_text(st, 0));
         if (umount2(mp, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT) {
                 if (errno != EBUSY || umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         return moat_error_set(err, errno, "unmount %s", mp);

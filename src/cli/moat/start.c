@@ -43,11 +43,7 @@ int cmd_start(int argc, char **argv)
                 case 'a': attach = true; break;
                 case 'i': in = true; break;
                 case 'A': all = true; break;
-                case 'f':
-                        filters = xrealloc(filters, sizeof(char *) * (nf + 2));
-                        filters[nf++] = xstrdup(optarg);
-                        filters[nf] = NULL;
-                        break;
+                case 'f': cli_strv_add(&filters, &nf, optarg); break;
                 case 'h': return printf("Usage: moat " START_USAGE "\n"), 0;
                 default: return cli_usage(START_USAGE), 125;
                 }
