@@ -1071,6 +1071,15 @@ static bool wait_exited(struct moat_engine *e, const char *id, int timeout_ms)
         return false;
 }
 
+/* Tell the monitor that the end it is about to see is the user's: no restart policy applies. */
+static void request_stop(struct moat_engine *e, const char *id)
+{
+        _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, id);
+        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+}
+
 /* A frozen cgroup holds signals until it thaws. */
 static void thaw(struct moat_engine *e, struct moat_container_info *c)
 {
@@ -1092,10 +1101,7 @@ int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout,
                 moat_container_info_clear(&c);
                 return 0;
         }
-        _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, c.id);
-        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0)
-                close(fd);
+        request_stop(e, c.id);
         moat_engine_mark_stopped_by_user(e, c.id);
         thaw(e, &c);
         if (timeout < 0)
@@ -1127,8 +1133,12 @@ int moat_engine_kill(struct moat_engine *e, const char *name_or_id, int sig, str
         if (!is_live(&c))
                 r = moat_error_set(err, 0, "Cannot kill container: %s: container %s is not running", name_or_id, c.id);
         else {
-                /* docker counts any signal the user sends as stopping it by hand */
+                /* docker counts any signal the user sends as stopping it by hand, and the stop signal or
+                 * SIGKILL as ending it: the restart policy does not bring it back */
                 moat_engine_mark_stopped_by_user(e, c.id);
+                int stop_sig = moat_signal_parse(json_string_value(json_object_get(c.config, "StopSignal")));
+                if (sig == SIGKILL || sig == (stop_sig > 0 ? stop_sig : SIGTERM))
+                        request_stop(e, c.id);
                 if ((r = moat_runtime_kill(&e->rt, c.id, sig, false, err)) == 0)
                         moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", sig));
         }
@@ -1182,10 +1192,7 @@ static int remove_container(struct moat_engine *e, const char *name_or_id, bool 
                         moat_container_info_clear(&c);
                         return r;
                 }
-                _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, c.id);
-                int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        close(fd);
+                request_stop(e, c.id);
                 struct moat_error e2;
                 moat_runtime_kill(&e->rt, c.id, SIGKILL, true, &e2);
                 thaw(e, &c);

@@ -177,3 +177,23 @@ def test_start_all_with_filters(moat, boot):
     assert p.returncode == 0 and sorted(p.stdout.split()) == ["a_no", "a_onfail"]
     assert moat.state("a_always")["Pid"] == pid
     assert len(moat("ps", "-q").stdout.split()) == 4
+
+
+def test_kill_with_the_stop_signal_or_sigkill_ends_the_restart_policy(moat, boot):
+    """docker: `kill` with the stop signal or SIGKILL is a stop by the user: the container is not
+    restarted by its policy (before, the monitor started it again)."""
+    cid = moat.run_d("--restart", "always", "busybox", "sleep", "1000")
+    pid = moat.state(cid)["Pid"]
+    assert moat("kill", "-s", "HUP", cid).returncode == 0  # pid 1 ignores it: still the same run
+    time.sleep(0.3)
+    assert moat.state(cid)["Pid"] == pid
+    assert moat("kill", cid).returncode == 0
+    moat.wait_for(lambda: moat.state(cid)["Status"] == "exited", what="the end")
+    time.sleep(1)
+    assert moat.state(cid)["Status"] == "exited" and moat.inspect(cid)["RestartCount"] == 0
+    # started again, the policy holds again: an end of its own is restarted
+    assert moat("start", cid).returncode == 0
+    pid = moat.state(cid)["Pid"]
+    os.kill(pid, signal.SIGKILL)
+    moat.wait_for(lambda: moat.inspect(cid)["RestartCount"] == 1 and moat.state(cid)["Running"], timeout=15,
+                  what="the policy's restart")
