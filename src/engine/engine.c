@@ -43,6 +43,9 @@ static const struct moat_db_migration migrations[] = {
         /* the container's range of host ids (userns.c); NULL: the host's user namespace */
         { 3, "ALTER TABLE containers ADD COLUMN userns_slot INTEGER;"
              "CREATE UNIQUE INDEX containers_userns_slot ON containers(userns_slot)" },
+        /* boot.c: the boot the container last started in, and whether the user stopped it since */
+        { 4, "ALTER TABLE containers ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';"
+             "ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0" },
 };
 
 static int64_t now_ns(void)
@@ -106,6 +109,7 @@ void moat_container_info_clear(struct moat_container_info *c)
         json_decref(c->config);
         json_decref(c->labels);
         json_decref(c->health);
+        free(c->boot_id);
         memset(c, 0, sizeof *c);
 }
 
@@ -153,7 +157,7 @@ static char *command_string(json_t *cfg)
 }
 
 #define ROW_COLS "id, name, image, image_id, config, created, state, exit_code, pid, started, finished, " \
-                 "oom_killed, restart_count, labels, error"
+                 "oom_killed, restart_count, labels, error, boot_id, stopped_by_user"
 
 static void row_to_info(sqlite3_stmt *s, struct moat_container_info *c)
 {
@@ -177,6 +181,8 @@ static void row_to_info(sqlite3_stmt *s, struct moat_container_info *c)
         if (!c->labels)
                 c->labels = json_object();
         c->error = xstrdup(col_text(s, 14));
+        c->boot_id = xstrdup(col_text(s, 15));
+        c->stopped_by_user = sqlite3_column_int(s, 16) != 0;
         c->command = command_string(c->config);
 }
 
@@ -368,10 +374,11 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
                 for (int i = 0; i < 50 && moat_runtime_delete(&e->rt, c->id, true, &err) < 0 && err.code != ENOENT; i++)
                         sleep_ms(20);
                 set_str(&c->state, "exited");
-                c->exit_code = 255;
+                c->exit_code = 255; /* docker's code for a container whose end it did not see */
                 c->pid = 0;
                 c->finished = now_ns();
-                set_str(&c->error, "moat-monitor exited unexpectedly; the container was stopped");
+                set_str(&c->error, moat_engine_rebooted_since(c) ? MOAT_ERROR_HOST_REBOOTED
+                                                                : "moat-monitor exited unexpectedly; the container was stopped");
                 persist = true;
                 /* record it so this is reported once, and the next refresh keeps the outcome */
                 json_object_set_new(st, "state", json_string("exited"));
@@ -951,6 +958,11 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
                 moat_container_info_clear(&c);
                 return r;
         }
+        /* after a reboot the overlay is gone: mount it again, upper dir kept */
+        if ((r = moat_engine_mount_rootfs(e, &c, err)) < 0) {
+                moat_container_info_clear(&c);
+                return r;
+        }
         _cleanup_free_ char *sp = xasprintf("%s/%s/status.json", e->containers, id);
         unlink(sp);
         int ready = -1;
@@ -985,7 +997,7 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
         c.finished = 0;
         c.exit_code = 0;
         set_str(&c.error, "");
-        if ((r = update_row(e, &c, err)) < 0)
+        if ((r = update_row(e, &c, err)) < 0 || (r = moat_engine_record_start(e, c.id, err)) < 0)
                 goto out;
         moat_engine_event(e, "start", c.id, c.name, NULL);
         if (attach_fd)
@@ -1059,6 +1071,15 @@ static bool wait_exited(struct moat_engine *e, const char *id, int timeout_ms)
         return false;
 }
 
+/* Tell the monitor that the end it is about to see is the user's: no restart policy applies. */
+static void request_stop(struct moat_engine *e, const char *id)
+{
+        _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, id);
+        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+}
+
 /* A frozen cgroup holds signals until it thaws. */
 static void thaw(struct moat_engine *e, struct moat_container_info *c)
 {
@@ -1080,10 +1101,8 @@ int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout,
                 moat_container_info_clear(&c);
                 return 0;
         }
-        _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, c.id);
-        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0)
-                close(fd);
+        request_stop(e, c.id);
+        moat_engine_mark_stopped_by_user(e, c.id);
         thaw(e, &c);
         if (timeout < 0)
                 timeout = (int) json_integer_value(json_object_get(c.config, "StopTimeout"));
@@ -1113,8 +1132,16 @@ int moat_engine_kill(struct moat_engine *e, const char *name_or_id, int sig, str
                 return r;
         if (!is_live(&c))
                 r = moat_error_set(err, 0, "Cannot kill container: %s: container %s is not running", name_or_id, c.id);
-        else if ((r = moat_runtime_kill(&e->rt, c.id, sig, false, err)) == 0)
-                moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", sig));
+        else {
+                /* docker counts any signal the user sends as stopping it by hand, and the stop signal or
+                 * SIGKILL as ending it: the restart policy does not bring it back */
+                moat_engine_mark_stopped_by_user(e, c.id);
+                int stop_sig = moat_signal_parse(json_string_value(json_object_get(c.config, "StopSignal")));
+                if (sig == SIGKILL || sig == (stop_sig > 0 ? stop_sig : SIGTERM))
+                        request_stop(e, c.id);
+                if ((r = moat_runtime_kill(&e->rt, c.id, sig, false, err)) == 0)
+                        moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", sig));
+        }
         moat_container_info_clear(&c);
         return r;
 }
@@ -1165,10 +1192,7 @@ static int remove_container(struct moat_engine *e, const char *name_or_id, bool 
                         moat_container_info_clear(&c);
                         return r;
                 }
-                _cleanup_free_ char *mark = xasprintf("%s/%s/stop-requested", e->containers, c.id);
-                int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        close(fd);
+                request_stop(e, c.id);
                 struct moat_error e2;
                 moat_runtime_kill(&e->rt, c.id, SIGKILL, true, &e2);
                 thaw(e, &c);

@@ -74,6 +74,10 @@ struct moat_container_info {
         int restart_count;
         json_t *labels;
         json_t *health; /* docker's State.Health from the monitor; NULL without a health check */
+        /* since boot.c: the host's boot id when it last started ("" before), and docker's
+         * HasBeenManuallyStopped (stop, kill or rm -f since its last start) */
+        char *boot_id;
+        bool stopped_by_user;
 };
 void moat_container_info_clear(struct moat_container_info *c);
 void moat_container_info_free(struct moat_container_info *v, size_t n);
@@ -218,6 +222,21 @@ struct moat_events_filter {
 typedef int (*moat_event_fn)(void *ud, json_t *msg);
 int moat_engine_events(struct moat_engine *e, const struct moat_events_filter *f, bool follow, moat_event_fn fn,
                        void *ud, struct moat_error *err);
+
+/* ---- after a reboot (boot.c; docs/ENGINE.md "After a reboot") -------------------------------- */
+
+/* What dockerd does with containers when it starts, for an engine without a daemon: run once at
+ * boot (`moat system restore`). Every container that has run before and is not running now is
+ * started when its restart policy says so: always; unless-stopped when the user did not stop it;
+ * on-failure[:N] when its last exit code was not 0 (the 255 of a reboot included), fewer than N
+ * restarts were made and the user did not stop it. A --rm container whose end its monitor did not
+ * see is removed. fn is called for each container acted on, with the error when that failed. */
+enum moat_restore_action { MOAT_RESTORE_STARTED, MOAT_RESTORE_REMOVED };
+typedef void (*moat_restore_fn)(void *ud, const struct moat_container_info *c, enum moat_restore_action a,
+                                const struct moat_error *failed);
+int moat_engine_restore(struct moat_engine *e, moat_restore_fn fn, void *ud, struct moat_error *err);
+/* The rule above for one container (refreshed): whether restore starts it. */
+bool moat_engine_restore_wanted(const struct moat_container_info *c);
 
 /* Called by moat-monitor (through `moat _sync`): bring the record up to date with what the monitor
  * wrote, and remove the container when it asked for --rm and is done. */

@@ -7,6 +7,7 @@
 
 static const char *const states[] = { "created", "restarting", "running", "removing", "paused", "exited", "dead" };
 static const char *const healths[] = { "starting", "healthy", "unhealthy", "none" };
+static const char *const policies[] = { "no", "always", "unless-stopped", "on-failure" };
 
 struct filters {
         char **v; /* "key=value" as given */
@@ -58,6 +59,10 @@ static int check(struct moat_engine *e, char **v, struct filters *f, struct moat
                         if (!in(val, healths, ARRAY_SIZE(healths)))
                                 return moat_error_set(err, 0, "invalid filter '%s': health is one of starting, healthy, "
                                                               "unhealthy, none", v[i]);
+                } else if (streq(key, "restart-policy")) {
+                        if (!in(val, policies, ARRAY_SIZE(policies)))
+                                return moat_error_set(err, 0, "invalid filter '%s': restart-policy is one of no, "
+                                                              "always, unless-stopped, on-failure", v[i]);
                 } else if (streq(key, "exited")) {
                         if (moat_parse_int64(val, &code) < 0)
                                 return moat_error_set(err, 0, "invalid filter '%s': exited takes an exit code", v[i]);
@@ -82,10 +87,11 @@ static int check(struct moat_engine *e, char **v, struct filters *f, struct moat
                            streq(key, "expose") || streq(key, "isolation") || streq(key, "is-task"))
                         return moat_error_set(err, 0, "the filter '%s' is not supported yet (Moat filters on "
                                                             "id, name, label, status, exited, ancestor, before, since, "
-                                                            "health)", key);
+                                                            "health, restart-policy)", key);
                 else
                         return moat_error_set(err, 0, "invalid filter '%s' (the filters are id, name, label, status, "
-                                                      "exited, ancestor, before, since, health)", key);
+                                                      "exited, ancestor, before, since, health, "
+                                                      "restart-policy)", key);
         }
         return 0;
 }
@@ -114,10 +120,19 @@ const char *moat_container_health_status(const struct moat_container_info *c)
         return h ? h : "none";
 }
 
+/* no | always | unless-stopped | on-failure (its :N left out) */
+static const char *restart_policy(const struct moat_container_info *c)
+{
+        const char *p = json_string_value(json_object_get(json_object_get(c->config, "HostConfig"), "RestartPolicyString"));
+        if (!p || !*p)
+                return "no";
+        return startswith(p, "on-failure") ? "on-failure" : p;
+}
+
 static bool match(const struct filters *f, const struct moat_container_info *c)
 {
         /* per key: did any value of it appear, did one match */
-        const char *keys[] = { "id", "name", "status", "health", "exited", "ancestor" };
+        const char *keys[] = { "id", "name", "status", "health", "exited", "ancestor", "restart-policy" };
         bool seen[ARRAY_SIZE(keys)] = { 0 }, hit[ARRAY_SIZE(keys)] = { 0 };
         const char *state = streq(c->state, "creating") ? "created" : c->state;
         size_t anc = 0;
@@ -150,6 +165,7 @@ static bool match(const struct filters *f, const struct moat_container_info *c)
                                 m = (*want && c->image_id && streq(want, c->image_id)) || streq(val, c->image);
                                 break;
                         }
+                        case 6: m = streq(val, restart_policy(c)); break;
                         default: break;
                         }
                         hit[k] |= m;

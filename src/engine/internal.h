@@ -84,6 +84,17 @@ int moat_engine_copy_image_dir(const char *rootfs, const char *path, const char 
 
 bool moat_engine_name_valid(const char *n);
 
+/* boot.c: reboots and who stopped a container. */
+#define MOAT_ERROR_HOST_REBOOTED "the host rebooted while the container ran; it was not stopped cleanly"
+/* c's record says it started in another boot than this one (a monitor found gone: the reboot ended it) */
+bool moat_engine_rebooted_since(const struct moat_container_info *c);
+/* At a start: this boot's id in the record, and not stopped by the user. */
+int moat_engine_record_start(struct moat_engine *e, const char *id, struct moat_error *err);
+/* stop, kill, rm -f: docker's HasBeenManuallyStopped (failures are warnings) */
+void moat_engine_mark_stopped_by_user(struct moat_engine *e, const char *id);
+/* The container's root filesystem mounted again when a reboot took it (a no-op while mounted). */
+int moat_engine_mount_rootfs(struct moat_engine *e, const struct moat_container_info *c, struct moat_error *err);
+
 /* userns.c: a container's own user namespace (root inside = uid..uid+size-1 outside). */
 struct moat_userns {
         uint32_t uid, gid, size;

@@ -124,6 +124,10 @@ struct moat_snapshot_ids {
  * at snapshots/<id>/merged). id names the snapshot ([a-zA-Z0-9_.-], <= 64). ids: NULL, or see above. */
 int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, const char *id, const char *target,
                               const struct moat_snapshot_ids *ids, char **mountpoint, struct moat_error *err);
+/* Mount an existing snapshot again at its mountpoint, upper dir kept, when it is not mounted (the
+ * host rebooted since, or it was unmounted); a no-op while it is. ids: as it was mounted with. */
+int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, const struct moat_snapshot_ids *ids,
+                                struct moat_error *err);
 /* Unmount (if mounted) and remove the snapshot's directories and record. */
 int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err);
 

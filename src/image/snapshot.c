@@ -3,9 +3,11 @@
  * the one-page mount option string; older kernels fall back to mount(2) with short relative
  * lower paths (chdir into overlay/). */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "image/image.h"
@@ -165,6 +167,25 @@ static void close_all(int *fds, size_t n)
         free(fds);
 }
 
+/* The overlay of snapshots/<id> (dir) at mp: the layers under its upper and work dirs. */
+static int mount_overlay(struct moat_image_store *s, char **layers, size_t n, const struct moat_snapshot_ids *ids,
+                         const char *dir, const char *mp, struct moat_error *err)
+{
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir), *work = xasprintf("%s/work", dir);
+        _cleanup_strv_ char **lowers = NULL;
+        int *fds = NULL;
+        int r = lower_paths(s, layers, n, ids, &lowers, &fds, err);
+        if (r == 0) {
+                /* MOAT_OVERLAY_LEGACY=1 forces the fallback (tests run it on new kernels too) */
+                const char *legacy = getenv("MOAT_OVERLAY_LEGACY");
+                r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(lowers, n, upper, work, mp, err);
+                if (r == -EINVAL || r == -ENOSYS || r == -EPERM)
+                        r = mount_legacy(lowers, fds, n, dir, upper, work, mp, err);
+        }
+        close_all(fds, n);
+        return r;
+}
+
 int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, const char *id, const char *target,
                               const struct moat_snapshot_ids *ids, char **mountpoint, struct moat_error *err)
 {
@@ -196,18 +217,8 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
                 /* overlayfs needs a lower layer: an image without layers gets an empty one */
                 r = moat_error_set(err, 0, "image %s has no layers", image);
         }
-        _cleanup_strv_ char **lowers = NULL;
-        int *fds = NULL;
         if (r == 0)
-                r = lower_paths(s, layers, n, ids, &lowers, &fds, err);
-        if (r == 0) {
-                /* MOAT_OVERLAY_LEGACY=1 forces the fallback (tests run it on new kernels too) */
-                const char *legacy = getenv("MOAT_OVERLAY_LEGACY");
-                r = legacy && streq(legacy, "1") ? -ENOSYS : mount_new_api(lowers, n, upper, work, mp, err);
-                if (r == -EINVAL || r == -ENOSYS || r == -EPERM)
-                        r = mount_legacy(lowers, fds, n, dir, upper, work, mp, err);
-        }
-        close_all(fds, n);
+                r = mount_overlay(s, layers, n, ids, dir, mp, err);
         if (r < 0) {
                 struct moat_error e2;
                 record(s, "DELETE FROM snapshots WHERE id = ?", id, NULL, NULL, &e2);
@@ -219,18 +230,52 @@ int moat_image_snapshot_mount(struct moat_image_store *s, const char *image, con
         return 0;
 }
 
-int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err)
+/* The snapshot's record: its image and where it is mounted. */
+static int snapshot_row(struct moat_image_store *s, const char *id, char **image_id, char **mountpoint,
+                        struct moat_error *err)
 {
         if (!valid_id(id))
                 return moat_error_set(err, 0, "invalid snapshot id %s", id);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = moat_db_prepare(s->db, "SELECT mountpoint FROM snapshots WHERE id = ?", &st, err);
+        int r = moat_db_prepare(s->db, "SELECT image_id, mountpoint FROM snapshots WHERE id = ?", &st, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
                 return moat_error_set(err, ENOENT, "no such snapshot %s", id);
-        _cleanup_free_ char *mp = xstrdup((const char *) sqlite3_column_text(st, 0));
+        *image_id = xstrdup((const char *) sqlite3_column_text(st, 0));
+        *mountpoint = xstrdup((const char *) sqlite3_column_text(st, 1));
+        return 0;
+}
+
+int moat_image_snapshot_remount(struct moat_image_store *s, const char *id, const struct moat_snapshot_ids *ids,
+                                struct moat_error *err)
+{
+        _cleanup_free_ char *iid = NULL, *mp = NULL;
+        int r = snapshot_row(s, id, &iid, &mp, err);
+        if (r < 0)
+                return r;
+        struct statfs sf;
+        if (statfs(mp, &sf) < 0)
+                return moat_error_set(err, errno, "snapshot %s: %s", id, mp);
+        if (sf.f_type == OVERLAYFS_SUPER_MAGIC)
+                return 0; /* still mounted: this boot's */
+        _cleanup_strv_ char **layers = NULL;
+        size_t n;
+        if ((r = moat_image_layers(s, iid, &layers, &n, err)) < 0)
+                return moat_error_wrap(err, "remount snapshot %s", id);
+        _cleanup_free_ char *dir = xasprintf("%s/snapshots/%s", s->root, id);
+        if ((r = mount_overlay(s, layers, n, ids, dir, mp, err)) < 0)
+                return moat_error_wrap(err, "remount snapshot %s", id);
+        return 0;
+}
+
+int moat_image_snapshot_remove(struct moat_image_store *s, const char *id, struct moat_error *err)
+{
+        _cleanup_free_ char *iid = NULL, *mp = NULL;
+        int r = snapshot_row(s, id, &iid, &mp, err);
+        if (r < 0)
+                return r;
         if (umount2(mp, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT) {
                 if (errno != EBUSY || umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         return moat_error_set(err, errno, "unmount %s", mp);

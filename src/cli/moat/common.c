@@ -24,6 +24,13 @@ int cli_usage(const char *usage)
         return 2;
 }
 
+void cli_strv_add(char ***v, size_t *n, const char *s)
+{
+        *v = xrealloc(*v, sizeof(char *) * (*n + 2));
+        (*v)[(*n)++] = xstrdup(s);
+        (*v)[*n] = NULL;
+}
+
 void cli_registry_opts(struct moat_registry_opts *o)
 {
         memset(o, 0, sizeof *o);

@@ -33,7 +33,7 @@ static const struct {
         { "volume", cmd_volume, "Manage named volumes (create, ls, inspect, rm, prune)" },
         { "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
         { "events", cmd_events, "Get real time events from the engine" },
-        { "system", cmd_system, "Manage Moat (df, prune, info, events)" },
+        { "system", cmd_system, "Manage Moat (df, prune, info, events, restore)" },
         { "info", cmd_info, "Display system-wide information" },
         { "version", cmd_version, "Show the Moat version information" },
         { "inspect", cmd_inspect_any, "Return low-level information on containers or images" },

@@ -20,6 +20,8 @@ extern struct moat_cli cli;
 int cli_open_store(struct moat_image_store **s);
 int cli_fail(const struct moat_error *err);
 int cli_usage(const char *usage);
+/* Append a copy of s to the NULL-terminated vector *v of *n entries (repeatable flags). */
+void cli_strv_add(char ***v, size_t *n, const char *s);
 void cli_registry_opts(struct moat_registry_opts *o);
 /* Progress display for pull/push: bars on a terminal, plain lines otherwise (quiet: nothing). */
 struct cli_progress;

@@ -141,11 +141,7 @@ int cmd_ps(int argc, char **argv)
                 case 'a': all = true; break;
                 case 'q': quiet = true; break;
                 case 'n': notrunc = true; break;
-                case 'f':
-                        filters = xrealloc(filters, sizeof(char *) * (nf + 2));
-                        filters[nf++] = xstrdup(optarg);
-                        filters[nf] = NULL;
-                        break;
+                case 'f': cli_strv_add(&filters, &nf, optarg); break;
                 case 'F': format = optarg; break;
                 case 'N': case 'l': case 's':
                         fprintf(stderr, "moat: ps -n/--last, -l/--latest and -s/--size are not supported yet\n");

@@ -1,28 +1,69 @@
-/* moat start [-a] CONTAINER...: start created or stopped containers (-a: attach to one). */
+/* moat start [-a] [-i] CONTAINER... | start --all [--filter KEY=VALUE]...: start created or stopped
+ * containers (-a: attach to one; --all: every one not running that the filters select, podman's form). */
 #include "container.h"
+
+#define START_USAGE "start [-a] [-i] CONTAINER... | start --all [-f|--filter KEY=VALUE]..."
+
+/* Every container that is not running and that the filters select; the names of those started. */
+static int start_all(struct moat_engine *e, char **filters)
+{
+        struct moat_container_info *v = NULL;
+        size_t n = 0;
+        struct moat_error err;
+        if (moat_engine_list_filtered(e, true, filters, &v, &n, &err) < 0)
+                return cli_fail125(&err);
+        int rc = 0;
+        for (size_t i = n; i-- > 0;) { /* oldest first */
+                if (!streq(v[i].state, "created") && !streq(v[i].state, "exited"))
+                        continue;
+                if (moat_engine_start(e, v[i].id, NULL, &err) < 0) {
+                        fprintf(stderr, "moat: %s: %s\n", v[i].name, err.msg);
+                        rc = 1;
+                        continue;
+                }
+                printf("%s\n", v[i].name);
+        }
+        moat_container_info_free(v, n);
+        return rc;
+}
 
 int cmd_start(int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "attach", no_argument, NULL, 'a' }, { "interactive", no_argument, NULL, 'i' },
-                { "help", no_argument, NULL, 'h' }, {},
+                { "all", no_argument, NULL, 'A' },    { "filter", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },   {},
         };
-        bool attach = false, in = false;
+        bool attach = false, in = false, all = false;
+        _cleanup_strv_ char **filters = NULL;
+        size_t nf = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
-                if (c == 'a')
-                        attach = true;
-                else if (c == 'i')
-                        in = true;
-                else
-                        return c == 'h' ? (printf("Usage: moat start [-a] [-i] CONTAINER...\n"), 0)
-                                        : cli_usage("start [-a] [-i] CONTAINER...");
+        while ((c = getopt_long(argc, argv, "+aif:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'a': attach = true; break;
+                case 'i': in = true; break;
+                case 'A': all = true; break;
+                case 'f': cli_strv_add(&filters, &nf, optarg); break;
+                case 'h': return printf("Usage: moat " START_USAGE "\n"), 0;
+                default: return cli_usage(START_USAGE), 125;
+                }
         }
-        if (optind >= argc || (attach && argc - optind != 1))
-                return cli_usage("start [-a] [-i] CONTAINER...");
+        if (all || filters) {
+                const char *why = !all ? "--filter needs --all"
+                                  : optind < argc ? "--all and container names cannot be used together"
+                                  : attach || in  ? "--all cannot attach (-a, -i)"
+                                                  : NULL;
+                if (why) {
+                        fprintf(stderr, "moat: start: %s\n", why);
+                        return 125;
+                }
+        } else if (optind >= argc || (attach && argc - optind != 1))
+                return cli_usage(START_USAGE), 125;
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;
+        if (all)
+                return start_all(e, filters);
         int rc = 0;
         for (int i = optind; i < argc; i++) {
                 struct moat_error err;

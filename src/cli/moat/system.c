@@ -1,4 +1,5 @@
-/* moat system df [-v] | prune [-a] [-f] [--volumes] | info | events: docker's system verbs. */
+/* moat system df [-v] | prune [-a] [-f] [--volumes] | info | events: docker's system verbs; and
+ * restore, Moat's own: restart policies applied at boot, as dockerd applies them when it starts. */
 #include <time.h>
 
 #include "container.h"
@@ -250,9 +251,50 @@ static int prune(int argc, char **argv)
         return 0;
 }
 
+struct restore_report {
+        int failed;
+};
+
+static void restore_told(void *ud, const struct moat_container_info *c, enum moat_restore_action a,
+                         const struct moat_error *failed)
+{
+        struct restore_report *rep = ud;
+        const char *what = a == MOAT_RESTORE_STARTED ? "start" : "remove";
+        if (failed) {
+                fprintf(stderr, "moat: %s %s: %s\n", what, c->name, failed->msg);
+                rep->failed++;
+        } else
+                printf("%s %s\n", a == MOAT_RESTORE_STARTED ? "started" : "removed", c->name);
+}
+
+/* moat system restore: what dockerd does with containers when it starts; run once at boot. */
+static int restore(int argc, char **argv)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c == 'h')
+                        return printf("Usage: moat system restore\n\nStart the containers whose restart policy "
+                                      "asks for it, as dockerd does when it starts (run it once at boot).\n"), 0;
+                return cli_usage("system restore"), 125;
+        }
+        if (optind < argc) {
+                fprintf(stderr, "moat: system restore takes no arguments\n");
+                return 125;
+        }
+        _cleanup_engine_ struct moat_engine *e = NULL;
+        if (cli_open_engine(&e))
+                return 1;
+        struct restore_report rep = { 0 };
+        struct moat_error err;
+        if (moat_engine_restore(e, restore_told, &rep, &err) < 0)
+                return cli_fail125(&err);
+        return rep.failed ? 1 : 0;
+}
+
 int cmd_system(int argc, char **argv)
 {
-        static const char usage[] = "system df [-v] | prune [-a] [-f] [--volumes] | info | events";
+        static const char usage[] = "system df [-v] | prune [-a] [-f] [--volumes] | info | events | restore";
         if (argc < 2)
                 return cli_usage(usage);
         const char *sub = argv[1];
@@ -265,6 +307,8 @@ int cmd_system(int argc, char **argv)
                 return cmd_info(argc - 1, argv + 1);
         if (streq(sub, "events"))
                 return cmd_events(argc - 1, argv + 1);
+        if (streq(sub, "restore"))
+                return restore(argc - 1, argv + 1);
         if (streq(sub, "--help") || streq(sub, "-h"))
                 return printf("Usage: moat %s\n", usage), 0;
         return cli_usage(usage);
