@@ -49,8 +49,10 @@ int cmd_logs(int argc, char **argv)
                                 o.tail = -1;
                         else if (moat_parse_int64(optarg, &v) == 0 && v >= 0)
                                 o.tail = (long) v;
-                        else
+                        else {
+                                fprintf(stderr, "moat: invalid value for \"tail\": %s\n", optarg);
                                 return cli_usage(usage);
+                        }
                         break;
                 case 's':
                         if (parse_time("since", optarg, &o.since) < 0)
@@ -60,12 +62,12 @@ int cmd_logs(int argc, char **argv)
                         if (parse_time("until", optarg, &o.until) < 0)
                                 return 125;
                         break;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
+                case 'h': return cli_help(usage);
                 default: return cli_usage(usage);
                 }
         }
         if (argc - optind != 1)
-                return cli_usage(usage);
+                return cli_args(usage, "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

@@ -15,11 +15,14 @@ int cmd_start(int argc, char **argv)
                 else if (c == 'i')
                         in = true;
                 else
-                        return c == 'h' ? (printf("Usage: moat start [-a] [-i] CONTAINER...\n"), 0)
-                                        : cli_usage("start [-a] [-i] CONTAINER...");
+                        return c == 'h' ? cli_help("start [-a] [-i] CONTAINER...") : cli_usage("start [-a] [-i] CONTAINER...");
         }
-        if (optind >= argc || (attach && argc - optind != 1))
-                return cli_usage("start [-a] [-i] CONTAINER...");
+        if (optind >= argc)
+                return cli_args("start [-a] [-i] CONTAINER...", "requires at least 1 argument");
+        if (attach && argc - optind != 1) {
+                fprintf(stderr, "moat: you cannot start and attach multiple containers at once\n");
+                return 1;
+        }
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;
