@@ -202,50 +202,31 @@ static int load_row(struct moat_engine *e, const char *id, struct moat_container
         return 0;
 }
 
-/* name, full id or unique id prefix -> id */
+/* name, full id or unique id prefix -> id. Docker's precedence: a full id, then an exact name,
+ * then an id prefix that only one container has. */
 static int lookup(struct moat_engine *e, const char *name_or_id, char **id, struct moat_error *err)
 {
         const char *n = name_or_id[0] == '/' ? name_or_id + 1 : name_or_id;
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = moat_db_prepare(e->db,
-                                "SELECT id FROM containers WHERE id = ?1 OR name = ?1 "
-                                "UNION ALL SELECT id FROM containers WHERE length(?1) >= 1 AND "
-                                "substr(id, 1, length(?1)) = ?1 AND id != ?1 LIMIT 3",
+                                "SELECT id, id = ?1 OR name = ?1 FROM containers WHERE id = ?1 OR name = ?1 OR "
+                                "(length(?1) >= 1 AND substr(id, 1, length(?1)) = ?1) "
+                                "ORDER BY id = ?1 DESC, name = ?1 DESC LIMIT 2",
                                 &s, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(s, 1, n, -1, SQLITE_STATIC);
-        char *first = NULL;
-        int count = 0, rc;
-        bool exact = false;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-                const char *v = col_text(s, 0);
-                if (count == 0) {
-                        first = xstrdup(v);
-                        exact = streq(v, n) || true;
-                }
-                count++;
-                if (count == 1 && (streq(v, n)))
-                        break;
-        }
-        (void) exact;
-        if (count == 0)
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
                 return moat_error_set(err, ENOENT, "No such container: %s", name_or_id), -ENOENT;
-        if (count > 1 && !streq(first, n)) {
-                /* an exact name match wins over id prefixes */
-                _cleanup_stmt_ sqlite3_stmt *q = NULL;
-                if (moat_db_prepare(e->db, "SELECT id FROM containers WHERE name = ?1", &q, err) == 0) {
-                        sqlite3_bind_text(q, 1, n, -1, SQLITE_STATIC);
-                        if (sqlite3_step(q) == SQLITE_ROW) {
-                                free(first);
-                                *id = xstrdup(col_text(q, 0));
-                                return 0;
-                        }
-                }
-                free(first);
-                return moat_error_set(err, 0, "multiple containers match the prefix %s", name_or_id);
-        }
-        *id = first;
+        if (rc != SQLITE_ROW)
+                return moat_db_error(e->db, rc, "find container", err);
+        _cleanup_free_ char *first = xstrdup(col_text(s, 0));
+        bool exact = sqlite3_column_int(s, 1);
+        if (!exact && (rc = sqlite3_step(s)) != SQLITE_DONE)
+                return rc == SQLITE_ROW ? moat_error_set(err, 0, "multiple containers match the prefix %s", name_or_id)
+                                        : moat_db_error(e->db, rc, "find container", err);
+        *id = STEAL(first);
         return 0;
 }
 
@@ -1037,19 +1018,18 @@ static bool is_live(const struct moat_container_info *c)
         return streq(c->state, "running") || streq(c->state, "restarting") || streq(c->state, "paused");
 }
 
-/* Wait until the monitor of id has finished (status exited and the monitor gone) or timeout. */
-static bool wait_monitor_done(struct moat_engine *e, const char *id, int timeout_ms)
+/* Wait until the monitor of id is gone (or timeout). It exits only after writing its final
+ * status.json and running _sync, so once it is gone the record says how the container ended (and
+ * a --rm container is removed); a monitor that was killed leaves its status as it was, and the next
+ * refresh records it as crashed. Its state in status.json is not waited for: a killed monitor's
+ * never becomes "exited". No status file: no monitor ever ran. */
+static bool wait_monitor_gone(struct moat_engine *e, const char *id, int timeout_ms)
 {
         for (int t = 0; t <= timeout_ms; t += 20) {
                 json_t *st = read_status(e, id);
-                if (!st)
-                        return true;
-                const char *s = json_string_value(json_object_get(st, "state"));
                 pid_t mon = (pid_t) json_integer_value(json_object_get(st, "monitor_pid"));
-                bool done = !monitor_alive(mon, id) && (s == NULL || streq(s, "exited") || true);
-                bool exited = s && streq(s, "exited");
                 json_decref(st);
-                if (done || (exited && !monitor_alive(mon, id)))
+                if (!monitor_alive(mon, id))
                         return true;
                 sleep_ms(20);
         }
@@ -1118,7 +1098,7 @@ int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout,
                 moat_engine_event(e, "kill", c.id, c.name, json_pack("{s:i}", "signal", SIGKILL));
                 wait_exited(e, c.id, 30000);
         }
-        wait_monitor_done(e, c.id, 30000);
+        wait_monitor_gone(e, c.id, 30000);
         moat_engine_event(e, "stop", c.id, c.name, NULL);
         moat_container_info_clear(&c);
         return 0;
@@ -1196,7 +1176,7 @@ static int remove_container(struct moat_engine *e, const char *name_or_id, bool 
                 struct moat_error e2;
                 moat_runtime_kill(&e->rt, c.id, SIGKILL, true, &e2);
                 thaw(e, &c);
-                wait_monitor_done(e, c.id, 30000);
+                wait_monitor_gone(e, c.id, 30000);
         }
         int lk = lock_dir(e, c.id, true);
         struct moat_container_info again;

@@ -105,9 +105,6 @@ int moat_engine_list(struct moat_engine *e, bool all, struct moat_container_info
                      struct moat_error *err);
 /* Docker-style inspect document. */
 int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **out, struct moat_error *err);
-/* Print the log to fds 1/2: tail < 0 all; follow until the container stops. */
-int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, bool follow, bool timestamps,
-                     struct moat_error *err);
 
 struct moat_engine_exec_opts {
         char **args, **env;
@@ -159,11 +156,18 @@ int moat_engine_list_filtered(struct moat_engine *e, bool all, char **filters, s
 /* starting | healthy | unhealthy, or none without a health check */
 const char *moat_container_health_status(const struct moat_container_info *c);
 
+/* One log line for the caller to show (the engine prints nothing): stream 1 (stdout) or 2
+ * (stderr); line is what the container wrote, its newline included, len bytes; time is the
+ * line's RFC3339 stamp when timestamps was asked, else NULL. Returning < 0 stops the read. */
+typedef int (*moat_log_fn)(void *ud, int stream, const char *time, const char *line, size_t len);
 struct moat_engine_logs_opts {
         long tail;            /* < 0: all */
         bool follow, timestamps;
         int64_t since, until; /* unix ns; 0: no bound. Lines are kept when since <= time <= until */
+        moat_log_fn fn;       /* required */
+        void *ud;
 };
+/* The container's log through o->fn; with follow, until the container stops (or until passes). */
 int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const struct moat_engine_logs_opts *o,
                         struct moat_error *err);
 

@@ -103,29 +103,26 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
 
 /* ---- logs ----------------------------------------------------------------------------------- */
 
-/* Print one json-file line, when its time is within the asked range. */
-static void emit(const char *line, const struct moat_engine_logs_opts *o)
+/* Hand one json-file line to the caller, when its time is within the asked range; < 0: stop. */
+static int emit(const char *line, const struct moat_engine_logs_opts *o)
 {
         json_t *j = json_loads(line, 0, NULL);
         if (!j)
-                return;
+                return 0;
         const char *log = json_string_value(json_object_get(j, "log"));
         const char *stream = json_string_value(json_object_get(j, "stream"));
         const char *t = json_string_value(json_object_get(j, "time"));
-        int fd = stream && streq(stream, "stderr") ? 2 : 1;
         int64_t when = 0;
         bool in_range = true;
         if (o->since || o->until)
                 in_range = t && moat_parse_rfc3339(t, &when) == 0 && (!o->since || when >= o->since) &&
                            (!o->until || when <= o->until);
-        if (log && in_range) {
-                if (o->timestamps && t) {
-                        (void) moat_write_all(fd, t, strlen(t));
-                        (void) moat_write_all(fd, " ", 1);
-                }
-                (void) moat_write_all(fd, log, json_string_length(json_object_get(j, "log")));
-        }
+        int r = 0;
+        if (log && in_range)
+                r = o->fn(o->ud, stream && streq(stream, "stderr") ? 2 : 1, o->timestamps ? t : NULL, log,
+                          json_string_length(json_object_get(j, "log")));
         json_decref(j);
+        return r;
 }
 
 struct lines {
@@ -146,13 +143,6 @@ static void read_lines(const char *path, struct lines *l)
                 l->v[l->n++] = xstrdup(p);
         }
         free(buf);
-}
-
-int moat_engine_logs(struct moat_engine *e, const char *name_or_id, long tail, bool follow, bool timestamps,
-                     struct moat_error *err)
-{
-        struct moat_engine_logs_opts o = { .tail = tail, .follow = follow, .timestamps = timestamps };
-        return moat_engine_logs_ex(e, name_or_id, &o, err);
 }
 
 static int64_t wall_ns(void)
@@ -178,13 +168,14 @@ int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const str
         read_lines(old, &l);
         read_lines(path, &l);
         size_t from = tail >= 0 && (size_t) tail < l.n ? l.n - (size_t) tail : 0;
+        bool stop = false;
         for (size_t i = 0; i < l.n; i++) {
-                if (i >= from)
-                        emit(l.v[i], o);
+                if (i >= from && !stop)
+                        stop = emit(l.v[i], o) < 0;
                 free(l.v[i]);
         }
         free(l.v);
-        if (!o->follow || (o->until && wall_ns() > o->until)) {
+        if (stop || !o->follow || (o->until && wall_ns() > o->until)) {
                 moat_container_info_clear(&c);
                 return 0;
         }
@@ -213,14 +204,14 @@ int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const str
                 if (fd >= 0) {
                         char b[65536];
                         ssize_t n;
-                        while ((n = pread(fd, b, sizeof b, pos)) > 0) {
+                        while (!stop && (n = pread(fd, b, sizeof b, pos)) > 0) {
                                 pos += n;
                                 char *joined = xasprintf("%s%.*s", pending, (int) n, b);
                                 free(pending);
                                 char *p = joined, *nl;
-                                while ((nl = strchr(p, '\n'))) {
+                                while (!stop && (nl = strchr(p, '\n'))) {
                                         *nl = '\0';
-                                        emit(p, o);
+                                        stop = emit(p, o) < 0;
                                         p = nl + 1;
                                 }
                                 pending = xstrdup(p);
@@ -228,7 +219,7 @@ int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const str
                         }
                         close(fd);
                 }
-                if (!live || (o->until && wall_ns() > o->until))
+                if (stop || !live || (o->until && wall_ns() > o->until))
                         break;
                 struct timespec ts = { 0, 100000000 };
                 nanosleep(&ts, NULL);

@@ -1,6 +1,5 @@
 /* ops: the verbs on a running container that need no monitor involvement — restart, pause and
  * unpause (the cgroup freezer), rename, top and stats (read from the cgroup). */
-#include <ctype.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -78,10 +77,7 @@ int moat_engine_rename(struct moat_engine *e, const char *name_or_id, const char
         if (r < 0)
                 return r;
         const char *n = new_name[0] == '/' ? new_name + 1 : new_name;
-        bool ok = n[0] && strlen(n) <= 128 && isalnum((unsigned char) n[0]);
-        for (const char *p = n; ok && *p; p++)
-                ok = isalnum((unsigned char) *p) || strchr("_.-", *p);
-        if (!ok) {
+        if (!moat_engine_name_valid(n)) {
                 moat_container_info_clear(&c);
                 return moat_error_set(err, 0, "invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                       new_name);

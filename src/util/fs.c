@@ -231,6 +231,9 @@ int moat_parse_bytes(const char *s, int64_t *out)
         case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
         default: break;
         }
+        /* docker's units are binary whatever the spelling: "64m", "64mb", "64MiB" */
+        if (mul > 1 && (*end == 'i' || *end == 'I'))
+                end++;
         if (*end == 'b' || *end == 'B')
                 end++;
         if (*end || v * mul >= 9.2e18)

@@ -63,6 +63,20 @@ def test_update_memory_flag(rt):
     assert rt.state(b.cid)["status"] == "running"
 
 
+def test_update_memory_sizes(rt):
+    """update --memory takes docker's sizes (util's moat_parse_bytes) and runc's -1 (unlimited)."""
+    b = rt.bundle(["sleep", "100"])
+    b.linux["resources"] = {"memory": {"limit": 128 * MiB}}
+    st = rt.start_detached(b)
+    rt.ok("update", "--memory", "96MiB", b.cid)
+    assert int(read(memory_limit_file(st["pid"]))) == 96 * MiB
+    assert rt("update", "--memory", "lots", b.cid).returncode != 0
+    assert int(read(memory_limit_file(st["pid"]))) == 96 * MiB
+    rt.ok("update", "--memory", "-1", b.cid)
+    v = read(memory_limit_file(st["pid"])).strip()
+    assert v == "max" or int(v) > 2**60, v
+
+
 @pytest.mark.v2
 def test_update_resources_file(rt):
     b = rt.bundle(["sleep", "100"])

@@ -94,6 +94,41 @@ def test_names_unique_and_generated(moat):
     assert moat("rm", "no-such").returncode == 1
 
 
+def test_lookup_precedence(moat):
+    """docker's order: a full id, then an exact name, then an id prefix only one container has."""
+    def create(*args):
+        cid = moat("create", *args, "busybox", "true", check=True).stdout.strip()
+        moat.ids.add(cid)
+        return cid
+    a = create()
+    b = create("--name", a[:12])
+    assert moat.inspect(a[:12])["Id"] == b and moat.inspect("/" + a[:12])["Id"] == b  # the name beats a's prefix
+    assert moat.inspect(a[:11])["Id"] == a
+    # a name that is another container's full id: the id wins, whichever row is older
+    c = create()
+    moat("rename", a, c, check=True)
+    assert moat.inspect(c)["Id"] == c and moat.inspect("/" + c)["Id"] == c
+    # a prefix two containers share is refused, not resolved to either
+    ids = [a, b, c]
+    while len({i[0] for i in ids}) == len(ids):
+        ids.append(create())
+    shared = next(i[0] for i in ids if sum(j[0] == i[0] for j in ids) > 1)
+    p = moat("logs", shared)
+    assert p.returncode == 1 and "multiple containers match the prefix" in p.stderr, p.stderr
+
+
+def test_stop_returns_when_the_monitor_is_done(moat):
+    """stop (and rm -f) wait for the monitor to be gone, so its _sync has run: a --rm container is
+    already removed when stop returns."""
+    cid = moat.run_d("--rm", "busybox", "sleep", "1000")
+    assert moat("stop", "-t", "1", cid).returncode == 0
+    assert monitors_of(moat.root) == []
+    moat.assert_clean(cid)
+    cid = moat.run_d("busybox", "sleep", "1000")
+    assert moat("stop", "-t", "0", cid).returncode == 0
+    assert monitors_of(moat.root) == [] and moat.state(cid)["Status"] == "exited"
+
+
 def test_restart_on_failure(moat):
     cid = moat.run_d("--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 4")
     moat.wait_for(lambda: moat.state(cid)["Status"] == "exited" and moat.inspect(cid)["RestartCount"] == 2,

@@ -46,6 +46,14 @@ static void test_parse_bytes(void **state)
         assert_int_equal(v, 3LL << 29);
         assert_int_equal(moat_parse_bytes("512kb", &v), 0);
         assert_int_equal(v, 512 << 10);
+        /* docker's and runc's units.RAMInBytes spellings (moat-runtime update takes these too) */
+        assert_int_equal(moat_parse_bytes("64MiB", &v), 0);
+        assert_int_equal(v, 64 << 20);
+        assert_int_equal(moat_parse_bytes("2gi", &v), 0);
+        assert_int_equal(v, 2LL << 30);
+        assert_int_not_equal(moat_parse_bytes("64i", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("64bi", &v), 0);
+        assert_int_not_equal(moat_parse_bytes("64MiBB", &v), 0);
         assert_int_not_equal(moat_parse_bytes("", &v), 0);
         assert_int_not_equal(moat_parse_bytes("-1m", &v), 0);
         assert_int_not_equal(moat_parse_bytes("lots", &v), 0);

@@ -13,11 +13,10 @@ int cmd_attach(int argc, char **argv)
                 if (c == 'n')
                         no_stdin = true;
                 else
-                        return c == 'h' ? (printf("Usage: moat attach [--no-stdin] CONTAINER\n"), 0)
-                                        : cli_usage("attach [--no-stdin] CONTAINER");
+                        return c == 'h' ? cli_help("attach [--no-stdin] CONTAINER") : cli_usage("attach [--no-stdin] CONTAINER");
         }
         if (argc - optind != 1)
-                return cli_usage("attach [--no-stdin] CONTAINER");
+                return cli_args("attach [--no-stdin] CONTAINER", "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

@@ -18,10 +18,54 @@ int cli_fail(const struct moat_error *err)
         return 1;
 }
 
+/* "image mount IMAGE ..." -> "image mount": the leading lower-case words */
+static int verb_len(const char *usage)
+{
+        const char *p = usage, *end = usage;
+        while (*p >= 'a' && *p <= 'z') {
+                while ((*p >= 'a' && *p <= 'z') || *p == '_')
+                        p++;
+                end = p;
+                if (*p != ' ')
+                        break;
+                p++;
+        }
+        return (int) (end - usage);
+}
+
 int cli_usage(const char *usage)
 {
-        fprintf(stderr, "Usage: moat %s\n", usage);
-        return 2;
+        fprintf(stderr, "Usage: moat %s\n\nSee 'moat %.*s --help'.\n", usage, verb_len(usage), usage);
+        return 125;
+}
+
+int cli_args(const char *usage, const char *need)
+{
+        fprintf(stderr, "moat: '%.*s' %s\n\nUsage: moat %s\n\nSee 'moat %.*s --help'.\n", verb_len(usage), usage,
+                need, usage, verb_len(usage), usage);
+        return 1;
+}
+
+int cli_help(const char *usage)
+{
+        printf("Usage: moat %s\n", usage);
+        return 0;
+}
+
+int cli_no_options(int argc, char **argv, const char *usage)
+{
+        optind = 1;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--"))
+                        break;
+                if (streq(argv[i], "--help") || streq(argv[i], "-h"))
+                        return cli_help(usage);
+                if (argv[i][0] == '-' && argv[i][1]) {
+                        fprintf(stderr, "moat: unknown flag: %s\n", argv[i]);
+                        return cli_usage(usage);
+                }
+        }
+        return -1;
 }
 
 void cli_strv_add(char ***v, size_t *n, const char *s)

@@ -13,7 +13,8 @@ struct cli_run {
 };
 
 /* Parse run/create flags and IMAGE [COMMAND [ARG...]]; returns -1 after printing the reason
- * (an exit code of 125 follows), 1 after --help. */
+ * (an exit code of 125 follows), 1 after --help, 2 after printing that IMAGE is missing (docker's
+ * exit code 1 follows). */
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run);
 void cli_run_free(struct cli_run *r);
 /* Docker's loop for verbs over CONTAINER...: op on each argument from optind on, its name printed

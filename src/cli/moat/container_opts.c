@@ -7,7 +7,7 @@
 int cli_each_container(int argc, char **argv, const char *usage, cli_container_op op, const void *arg)
 {
         if (optind >= argc)
-                return cli_usage(usage);
+                return cli_args(usage, "requires at least 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;
@@ -321,12 +321,10 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 }
         }
         if (optind >= argc) {
-                fprintf(stderr, "moat: \"%s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]\n",
-                        is_run ? "run" : "create");
-                return -1;
+                fprintf(stderr, "moat: '%s' requires at least 1 argument: IMAGE [COMMAND] [ARG...]\n\n"
+                                "See 'moat %s --help'.\n", is_run ? "run" : "create", is_run ? "run" : "create");
+                return 2;
         }
-        if (r->detach && r->o.auto_remove && false)
-                return -1;
         r->o.image = argv[optind++];
         if (optind < argc) {
                 char **cmd = NULL;

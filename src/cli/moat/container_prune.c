@@ -4,6 +4,15 @@
 int cmd_container(int argc, char **argv)
 {
         if (argc >= 2 && streq(argv[1], "prune")) {
+                /* -f is accepted (Moat does not prompt); --help must not prune */
+                for (int i = 2; i < argc; i++) {
+                        if (streq(argv[i], "--help") || streq(argv[i], "-h"))
+                                return cli_help("container prune [-f|--force]");
+                        if (!streq(argv[i], "-f") && !streq(argv[i], "--force")) {
+                                fprintf(stderr, "moat: unknown flag: %s\n", argv[i]);
+                                return cli_usage("container prune [-f|--force]");
+                        }
+                }
                 _cleanup_engine_ struct moat_engine *e = NULL;
                 if (cli_open_engine(&e))
                         return 1;
@@ -32,5 +41,11 @@ int cmd_container(int argc, char **argv)
                         optind = 0;
                         return sub[i].fn(argc - 1, argv + 1);
                 }
-        return cli_usage("container prune | container VERB ... (run, ls, rm, logs, ...)");
+        static const char usage[] = "container prune | container VERB ... (run, ls, rm, logs, ...)";
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                fprintf(argc < 2 ? stderr : stdout, "Usage: moat %s\n", usage);
+                return 0; /* docker shows a command group's help, without a subcommand too */
+        }
+        fprintf(stderr, "moat: unknown command: moat container %s\n\nSee 'moat container --help'.\n", argv[1]);
+        return 1;
 }

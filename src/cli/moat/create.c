@@ -7,6 +7,10 @@ int cmd_create(int argc, char **argv)
         int p = cli_run_parse(&r, argc, argv, false);
         if (p == 1)
                 return printf("Usage: moat create [OPTIONS] IMAGE [COMMAND] [ARG...] (the options of run, without -d)\n"), 0;
+        if (p == 2) {
+                cli_run_free(&r);
+                return 1;
+        }
         if (p < 0) {
                 cli_run_free(&r);
                 return 125;

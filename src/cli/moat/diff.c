@@ -10,13 +10,11 @@ int cmd_diff(int argc, char **argv)
                 return c == 'h' ? (printf("Usage: moat %s\n\nInspect changes to files or directories on a container's "
                                           "filesystem\n", usage), 0)
                                 : cli_usage(usage);
-        if (argc - optind != 1) {
-                fprintf(stderr, "moat: \"diff\" requires exactly 1 argument\n");
-                return cli_usage(usage);
-        }
+        if (argc - optind != 1)
+                return cli_args(usage, "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         struct moat_error err;
         struct moat_change *v;
         size_t n;

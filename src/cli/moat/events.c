@@ -106,7 +106,7 @@ int cmd_events(int argc, char **argv)
                 }
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         if (f.since && f.until && f.until < f.since) {
                 fprintf(stderr, "moat: --until is before --since\n");
                 return 125;
@@ -120,7 +120,7 @@ int cmd_events(int argc, char **argv)
         f.types = types;
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         signal(SIGPIPE, SIG_IGN);
         struct moat_error err;
         if (moat_engine_events(e, &f, true, print_event, &json, &err) < 0)

@@ -29,21 +29,29 @@ int cmd_exec(int argc, char **argv)
                 case 'P':
                         fprintf(stderr, "moat: exec --privileged is not supported\n");
                         return 125;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
-                default: cli_usage(usage); return 125;
+                case 'h': return cli_help(usage);
+                default: return cli_usage(usage);
                 }
         }
-        if (argc - optind < 2) {
-                cli_usage(usage);
-                return 125;
-        }
+        if (argc - optind < 2)
+                return cli_args(usage, "requires at least 2 arguments");
         o.env = env;
         o.args = argv + optind + 1;
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         struct moat_error err;
         int code = 0;
+        /* an unknown or stopped container is docker's 1; 126/127 are for a command that cannot run */
+        struct moat_container_info info;
+        if (moat_engine_get(e, argv[optind], &info, &err) < 0)
+                return cli_fail(&err);
+        bool running = streq(info.state, "running");
+        moat_container_info_clear(&info);
+        if (!running) {
+                fprintf(stderr, "moat: container %s is not running\n", argv[optind]);
+                return 1;
+        }
         if (moat_engine_exec(e, argv[optind], &o, &code, &err) < 0) {
                 fprintf(stderr, "moat: %s\n", err.msg);
                 return strstr(err.msg, "not found") || strstr(err.msg, "No such file") ? 127 : 126;

@@ -3,8 +3,11 @@
 
 int cmd_history(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "history IMAGE");
+        if (r0 >= 0)
+                return r0;
         if (argc != 2)
-                return cli_usage("history IMAGE");
+                return cli_args("history IMAGE", "requires 1 argument");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

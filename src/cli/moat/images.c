@@ -21,10 +21,10 @@ int cmd_images(int argc, char **argv)
                 else if (c == 'f' && (streq(optarg, "json") || streq(optarg, "table")))
                         json = streq(optarg, "json");
                 else
-                        return c == 'h' ? (printf("Usage: moat %s\n", usage), 0) : cli_usage(usage);
+                        return c == 'h' ? cli_help(usage) : cli_usage(usage);
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

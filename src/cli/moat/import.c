@@ -5,8 +5,11 @@
 
 int cmd_import(int argc, char **argv)
 {
-        if (argc < 2 || argc > 3 || streq(argv[1], "--help"))
-                return cli_usage("import FILE|- [REPOSITORY[:TAG]]");
+        int r0 = cli_no_options(argc, argv, "import FILE|- [REPOSITORY[:TAG]]");
+        if (r0 >= 0)
+                return r0;
+        if (argc < 2 || argc > 3)
+                return cli_args("import FILE|- [REPOSITORY[:TAG]]", "requires at least 1 and at most 2 arguments");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

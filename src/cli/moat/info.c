@@ -100,14 +100,14 @@ int cmd_info(int argc, char **argv)
                                         : cli_usage(usage);
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         bool json;
         int rc = cli_format_json("info", fmt, &json);
         if (rc)
                 return rc;
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         struct moat_error err;
         json_t *d;
         if (moat_engine_info(e, &d, &err) < 0)

@@ -3,8 +3,11 @@
 
 int cmd_inspect(int argc, char **argv)
 {
-        if (argc < 2 || streq(argv[1], "--help"))
-                return cli_usage("image inspect IMAGE...");
+        int r0 = cli_no_options(argc, argv, "image inspect IMAGE...");
+        if (r0 >= 0)
+                return r0;
+        if (argc < 2)
+                return cli_args("image inspect IMAGE...", "requires at least 1 argument");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

@@ -17,12 +17,12 @@ int cmd_inspect_any(int argc, char **argv)
                 case 't': case 's':
                         fprintf(stderr, "moat: inspect --type and --size are not supported yet\n");
                         return 125;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
+                case 'h': return cli_help(usage);
                 default: return cli_usage(usage);
                 }
         }
         if (optind >= argc)
-                return cli_usage(usage);
+                return cli_args(usage, "requires at least 1 argument");
         struct moat_error err;
         struct cli_format *fmt = NULL;
         if (format && cli_format_parse(format, NULL, &fmt, &err) < 0)

@@ -20,8 +20,7 @@ int cmd_kill(int argc, char **argv)
                         fprintf(stderr, "moat: invalid signal: %s\n", optarg);
                         return 1;
                 }
-                return c == 'h' ? (printf("Usage: moat kill [-s SIGNAL] CONTAINER...\n"), 0)
-                                : cli_usage("kill [-s SIGNAL] CONTAINER...");
+                return c == 'h' ? cli_help("kill [-s SIGNAL] CONTAINER...") : cli_usage("kill [-s SIGNAL] CONTAINER...");
         }
         return cli_each_container(argc, argv, "kill [-s SIGNAL] CONTAINER...", kill_one, &sig);
 }

@@ -17,7 +17,8 @@ int cmd_load(int argc, char **argv)
                 else if (c == 'q')
                         quiet = true;
                 else
-                        return cli_usage("load [-i|--input FILE|OCI-LAYOUT-DIR] [-q]");
+                        return c == 'h' ? cli_help("load [-i|--input FILE|OCI-LAYOUT-DIR] [-q]")
+                                        : cli_usage("load [-i|--input FILE|OCI-LAYOUT-DIR] [-q]");
         }
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))

@@ -19,9 +19,11 @@ int cmd_login(int argc, char **argv)
                 else if (c == 's')
                         from_stdin = true;
                 else
-                        return cli_usage(usage);
+                        return c == 'h' ? cli_help(usage) : cli_usage(usage);
         }
-        if (optind + 1 != argc || !user || (!pass && !from_stdin))
+        if (optind + 1 != argc)
+                return cli_args(usage, "requires 1 argument");
+        if (!user || (!pass && !from_stdin))
                 return cli_usage(usage);
         char buf[4096];
         if (from_stdin) {

@@ -3,8 +3,11 @@
 
 int cmd_logout(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "logout SERVER");
+        if (r0 >= 0)
+                return r0;
         if (argc != 2)
-                return cli_usage("logout SERVER");
+                return cli_args("logout SERVER", "requires 1 argument");
         struct moat_registry_opts o;
         cli_registry_opts(&o);
         _cleanup_free_ char *auth = cli.auth_file ? NULL : xasprintf("%s/auth.json", cli.root);

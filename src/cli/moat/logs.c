@@ -16,6 +16,19 @@ static int parse_time(const char *flag, const char *v, int64_t *out)
         return -1;
 }
 
+/* the engine's lines, printed as docker prints them: "TIME " first with -t */
+static int print_line(void *ud, int stream, const char *time, const char *line, size_t len)
+{
+        (void) ud;
+        int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+        if (time) {
+                (void) moat_write_all(fd, time, strlen(time));
+                (void) moat_write_all(fd, " ", 1);
+        }
+        (void) moat_write_all(fd, line, len);
+        return 0;
+}
+
 int cmd_logs(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -24,7 +37,7 @@ int cmd_logs(int argc, char **argv)
                 { "until", required_argument, NULL, 'u' }, { "help", no_argument, NULL, 'h' }, {},
         };
         static const char usage[] = "logs [-f] [-n|--tail N|all] [-t] [--since T] [--until T] CONTAINER";
-        struct moat_engine_logs_opts o = { .tail = -1 };
+        struct moat_engine_logs_opts o = { .tail = -1, .fn = print_line };
         int c;
         while ((c = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
                 long long v;
@@ -36,8 +49,10 @@ int cmd_logs(int argc, char **argv)
                                 o.tail = -1;
                         else if (moat_parse_int64(optarg, &v) == 0 && v >= 0)
                                 o.tail = (long) v;
-                        else
+                        else {
+                                fprintf(stderr, "moat: invalid value for \"tail\": %s\n", optarg);
                                 return cli_usage(usage);
+                        }
                         break;
                 case 's':
                         if (parse_time("since", optarg, &o.since) < 0)
@@ -47,12 +62,12 @@ int cmd_logs(int argc, char **argv)
                         if (parse_time("until", optarg, &o.until) < 0)
                                 return 125;
                         break;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
+                case 'h': return cli_help(usage);
                 default: return cli_usage(usage);
                 }
         }
         if (argc - optind != 1)
-                return cli_usage(usage);
+                return cli_args(usage, "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

@@ -88,12 +88,12 @@ int main(int argc, char **argv)
                 case 'a': cli.auth_file = optarg; break;
                 case 'v': printf("moat version %s (commit %s)\n", MOAT_VERSION, MOAT_COMMIT); return 0;
                 case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                default: fprintf(stderr, "See 'moat --help'.\n"); return 125; /* docker's flag error */
                 }
         }
-        if (optind >= argc) {
+        if (optind >= argc) { /* docker shows its help, and that is not an error */
                 usage(stderr);
-                return 2;
+                return 0;
         }
         const char *verb = argv[optind];
         if (streq(verb, "_sync")) { /* moat-monitor's call back into the engine */
@@ -110,7 +110,6 @@ int main(int argc, char **argv)
                         return verbs[i].fn(vargc, vargv);
                 }
         }
-        fprintf(stderr, "moat: unknown command '%s'\n", verb);
-        usage(stderr);
-        return 2;
+        fprintf(stderr, "moat: '%s' is not a moat command.\nSee 'moat --help'.\n", verb);
+        return 1;
 }

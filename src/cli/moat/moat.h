@@ -19,9 +19,17 @@ extern struct moat_cli cli;
 
 int cli_open_store(struct moat_image_store **s);
 int cli_fail(const struct moat_error *err);
+/* docker's exit codes for the command line (docs/ENGINE.md "Verbs"): a bad flag prints the usage
+ * and exits 125; a wrong number of arguments exits 1 with need ("requires at least 1 argument");
+ * --help prints the usage on stdout and exits 0. An error from the engine or the store: 1. */
 int cli_usage(const char *usage);
 /* Append a copy of s to the NULL-terminated vector *v of *n entries (repeatable flags). */
 void cli_strv_add(char ***v, size_t *n, const char *s);
+int cli_args(const char *usage, const char *need);
+int cli_help(const char *usage);
+/* For verbs without options: -1 to go on (optind at the first argument), else the exit code for
+ * --help (0) or a flag (125). */
+int cli_no_options(int argc, char **argv, const char *usage);
 void cli_registry_opts(struct moat_registry_opts *o);
 /* Progress display for pull/push: bars on a terminal, plain lines otherwise (quiet: nothing). */
 struct cli_progress;

@@ -4,8 +4,11 @@
 
 int cmd_mount(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "image mount IMAGE SNAPSHOT-ID [TARGET]");
+        if (r0 >= 0)
+                return r0;
         if (argc < 3 || argc > 4)
-                return cli_usage("image mount IMAGE SNAPSHOT-ID [TARGET]");
+                return cli_args("image mount IMAGE SNAPSHOT-ID [TARGET]", "requires at least 2 and at most 3 arguments");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;
@@ -19,8 +22,11 @@ int cmd_mount(int argc, char **argv)
 
 int cmd_unmount(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "image unmount SNAPSHOT-ID");
+        if (r0 >= 0)
+                return r0;
         if (argc != 2)
-                return cli_usage("image unmount SNAPSHOT-ID");
+                return cli_args("image unmount SNAPSHOT-ID", "requires 1 argument");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

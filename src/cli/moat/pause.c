@@ -3,8 +3,12 @@
 
 static int each(int argc, char **argv, bool pause)
 {
-        if (argc < 2 || streq(argv[1], "--help"))
-                return cli_usage(pause ? "pause CONTAINER..." : "unpause CONTAINER...");
+        const char *usage = pause ? "pause CONTAINER..." : "unpause CONTAINER...";
+        int r0 = cli_no_options(argc, argv, usage);
+        if (r0 >= 0)
+                return r0;
+        if (argc < 2)
+                return cli_args(usage, "requires at least 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

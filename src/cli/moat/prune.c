@@ -11,7 +11,8 @@ int cmd_prune(int argc, char **argv)
                 if (c == 'a')
                         all = true;
                 else if (c != 'f')
-                        return cli_usage("image prune [-a|--all] [-f|--force]");
+                        return c == 'h' ? cli_help("image prune [-a|--all] [-f|--force]")
+                                        : cli_usage("image prune [-a|--all] [-f|--force]");
         }
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))

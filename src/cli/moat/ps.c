@@ -146,12 +146,12 @@ int cmd_ps(int argc, char **argv)
                 case 'N': case 'l': case 's':
                         fprintf(stderr, "moat: ps -n/--last, -l/--latest and -s/--size are not supported yet\n");
                         return 125;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
+                case 'h': return cli_help(usage);
                 default: return cli_usage(usage);
                 }
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         struct moat_error err;
         struct cli_format *fmt = NULL;
         /* a bad template is refused before anything is listed; -q wins over --format, as in docker */
@@ -160,7 +160,7 @@ int cmd_ps(int argc, char **argv)
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e)) {
                 cli_format_free(fmt);
-                return 125;
+                return 1;
         }
         struct moat_container_info *v;
         size_t n;

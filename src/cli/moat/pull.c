@@ -17,10 +17,10 @@ int cmd_pull(int argc, char **argv)
                 else if (c == 'p')
                         platform = optarg;
                 else
-                        return c == 'h' ? (printf("Usage: moat %s\n", usage), 0) : cli_usage(usage);
+                        return c == 'h' ? cli_help(usage) : cli_usage(usage);
         }
         if (optind + 1 != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "requires 1 argument");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

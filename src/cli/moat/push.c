@@ -18,10 +18,10 @@ int cmd_push(int argc, char **argv)
                         if (moat_parse_uint64(optarg, &chunk) < 0)
                                 return cli_usage(usage);
                 } else
-                        return c == 'h' ? (printf("Usage: moat %s\n", usage), 0) : cli_usage(usage);
+                        return c == 'h' ? cli_help(usage) : cli_usage(usage);
         }
         if (optind >= argc || argc - optind > 2)
-                return cli_usage(usage);
+                return cli_args(usage, "requires at least 1 and at most 2 arguments");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

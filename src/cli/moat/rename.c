@@ -3,8 +3,11 @@
 
 int cmd_rename(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "rename CONTAINER NEW_NAME");
+        if (r0 >= 0)
+                return r0;
         if (argc != 3)
-                return cli_usage("rename CONTAINER NEW_NAME");
+                return cli_args("rename CONTAINER NEW_NAME", "requires 2 arguments");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

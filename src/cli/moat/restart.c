@@ -17,7 +17,7 @@ int cmd_restart(int argc, char **argv)
                 if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
                         timeout = (int) v;
                 else
-                        return c == 'h' ? (printf("Usage: moat restart [-t SECONDS] CONTAINER...\n"), 0)
+                        return c == 'h' ? cli_help("restart [-t SECONDS] CONTAINER...")
                                         : cli_usage("restart [-t SECONDS] CONTAINER...");
         }
         return cli_each_container(argc, argv, "restart [-t SECONDS] CONTAINER...", restart_one, &timeout);

@@ -27,8 +27,7 @@ int cmd_rm(int argc, char **argv)
                 else if (c == 'v')
                         a.volumes = true; /* its anonymous volumes too; named ones stay */
                 else
-                        return c == 'h' ? (printf("Usage: moat rm [-f] [-v] CONTAINER...\n"), 0)
-                                        : cli_usage("rm [-f] [-v] CONTAINER...");
+                        return c == 'h' ? cli_help("rm [-f] [-v] CONTAINER...") : cli_usage("rm [-f] [-v] CONTAINER...");
         }
         return cli_each_container(argc, argv, "rm [-f] [-v] CONTAINER...", rm_one, &a);
 }

@@ -10,10 +10,10 @@ int cmd_rmi(int argc, char **argv)
                 if (c == 'f')
                         force = true;
                 else
-                        return cli_usage("rmi [-f|--force] IMAGE...");
+                        return c == 'h' ? cli_help("rmi [-f|--force] IMAGE...") : cli_usage("rmi [-f|--force] IMAGE...");
         }
         if (optind >= argc)
-                return cli_usage("rmi [-f|--force] IMAGE...");
+                return cli_args("rmi [-f|--force] IMAGE...", "requires at least 1 argument");
         _cleanup_store_ struct moat_image_store *s = NULL;
         if (cli_open_store(&s))
                 return 1;

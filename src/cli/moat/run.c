@@ -18,6 +18,10 @@ int cmd_run(int argc, char **argv)
         int p = cli_run_parse(&r, argc, argv, true);
         if (p == 1)
                 return printf("Usage: moat %s\n", usage), 0;
+        if (p == 2) {
+                cli_run_free(&r);
+                return 1;
+        }
         if (p < 0) {
                 cli_run_free(&r);
                 return 125;

@@ -13,10 +13,11 @@ int cmd_save(int argc, char **argv)
                 if (c == 'o')
                         output = optarg;
                 else
-                        return cli_usage("save [-o|--output FILE] IMAGE...");
+                        return c == 'h' ? cli_help("save [-o|--output FILE] IMAGE...")
+                                        : cli_usage("save [-o|--output FILE] IMAGE...");
         }
         if (optind >= argc)
-                return cli_usage("save [-o|--output FILE] IMAGE...");
+                return cli_args("save [-o|--output FILE] IMAGE...", "requires at least 1 argument");
         if (!output && isatty(STDOUT_FILENO)) {
                 fprintf(stderr, "moat: refusing to write an archive to a terminal; use -o FILE\n");
                 return 1;

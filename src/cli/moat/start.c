@@ -44,8 +44,8 @@ int cmd_start(int argc, char **argv)
                 case 'i': in = true; break;
                 case 'A': all = true; break;
                 case 'f': cli_strv_add(&filters, &nf, optarg); break;
-                case 'h': return printf("Usage: moat " START_USAGE "\n"), 0;
-                default: return cli_usage(START_USAGE), 125;
+                case 'h': return cli_help(START_USAGE);
+                default: return cli_usage(START_USAGE);
                 }
         }
         if (all || filters) {
@@ -57,8 +57,12 @@ int cmd_start(int argc, char **argv)
                         fprintf(stderr, "moat: start: %s\n", why);
                         return 125;
                 }
-        } else if (optind >= argc || (attach && argc - optind != 1))
-                return cli_usage(START_USAGE), 125;
+        } else if (optind >= argc)
+                return cli_args(START_USAGE, "requires at least 1 argument");
+        else if (attach && argc - optind != 1) {
+                fprintf(stderr, "moat: you cannot start and attach multiple containers at once\n");
+                return 1;
+        }
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

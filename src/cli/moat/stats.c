@@ -116,13 +116,13 @@ int cmd_stats(int argc, char **argv)
                 case O_FORMAT:
                         fprintf(stderr, "moat: stats --format is not supported yet\n");
                         return 125;
-                case 'h': return printf("Usage: moat %s\n", usage), 0;
+                case 'h': return cli_help(usage);
                 default: return cli_usage(usage);
                 }
         }
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         char **names = argv + optind;
         size_t nn = (size_t) (argc - optind);
         struct sample *a = NULL, *b = NULL;

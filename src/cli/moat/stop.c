@@ -18,7 +18,7 @@ int cmd_stop(int argc, char **argv)
                 if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
                         timeout = (int) v;
                 else
-                        return c == 'h' ? (printf("Usage: moat stop [-t SECONDS] CONTAINER...\n"), 0)
+                        return c == 'h' ? cli_help("stop [-t SECONDS] CONTAINER...")
                                         : cli_usage("stop [-t SECONDS] CONTAINER...");
         }
         return cli_each_container(argc, argv, "stop [-t SECONDS] CONTAINER...", stop_one, &timeout);

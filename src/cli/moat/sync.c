@@ -4,8 +4,11 @@
 
 int cmd_sync(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "_sync ID");
+        if (r0 >= 0)
+                return r0;
         if (argc != 2)
-                return cli_usage("_sync ID");
+                return cli_args("_sync ID", "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

@@ -121,10 +121,10 @@ static int df(int argc, char **argv)
                 }
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         struct moat_error err;
         struct moat_system_df d;
         if (moat_engine_df(e, &d, &err) < 0)
@@ -207,7 +207,7 @@ static int prune(int argc, char **argv)
                 }
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         if (!force) {
                 printf("WARNING! This will remove:\n  - all stopped containers\n");
                 if (volumes)
@@ -228,7 +228,7 @@ static int prune(int argc, char **argv)
         }
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
-                return 125;
+                return 1;
         struct moat_error err;
         struct moat_prune_report p;
         if (moat_engine_system_prune(e, all, volumes, &p, &err) < 0)
@@ -276,7 +276,7 @@ static int restore(int argc, char **argv)
                 if (c == 'h')
                         return printf("Usage: moat system restore\n\nStart the containers whose restart policy "
                                       "asks for it, as dockerd does when it starts (run it once at boot).\n"), 0;
-                return cli_usage("system restore"), 125;
+                return cli_usage("system restore");
         }
         if (optind < argc) {
                 fprintf(stderr, "moat: system restore takes no arguments\n");
@@ -295,8 +295,10 @@ static int restore(int argc, char **argv)
 int cmd_system(int argc, char **argv)
 {
         static const char usage[] = "system df [-v] | prune [-a] [-f] [--volumes] | info | events | restore";
-        if (argc < 2)
-                return cli_usage(usage);
+        if (argc < 2) {
+                fprintf(stderr, "Usage: moat %s\n", usage);
+                return 0; /* docker shows a command group's help, without a subcommand too */
+        }
         const char *sub = argv[1];
         optind = 0;
         if (streq(sub, "df"))
@@ -310,6 +312,7 @@ int cmd_system(int argc, char **argv)
         if (streq(sub, "restore"))
                 return restore(argc - 1, argv + 1);
         if (streq(sub, "--help") || streq(sub, "-h"))
-                return printf("Usage: moat %s\n", usage), 0;
-        return cli_usage(usage);
+                return cli_help(usage);
+        fprintf(stderr, "moat: unknown command: moat system %s\n\nSee 'moat system --help'.\n", sub);
+        return 1;
 }

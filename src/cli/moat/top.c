@@ -35,8 +35,11 @@ static void proc_line(pid_t pid)
 
 int cmd_top(int argc, char **argv)
 {
+        int r0 = cli_no_options(argc, argv, "top CONTAINER");
+        if (r0 >= 0)
+                return r0;
         if (argc != 2)
-                return cli_usage("top CONTAINER");
+                return cli_args("top CONTAINER", "requires 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

@@ -18,7 +18,7 @@ int cmd_version(int argc, char **argv)
                                         : cli_usage(usage);
         }
         if (optind != argc)
-                return cli_usage(usage);
+                return cli_args(usage, "accepts no arguments");
         bool json;
         int rc = cli_format_json("version", fmt, &json);
         if (rc)

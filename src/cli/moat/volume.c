@@ -6,9 +6,18 @@
 int cmd_volume(int argc, char **argv)
 {
         static const char usage[] = "volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... | prune [-a] [-f]";
-        if (argc < 2)
-                return cli_usage(usage);
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                fprintf(argc < 2 ? stderr : stdout, "Usage: moat %s\n", usage);
+                return 0; /* docker shows a command group's help, without a subcommand too */
+        }
         const char *sub = argv[1];
+        for (int i = 2; i < argc; i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h"))
+                        return cli_help(usage);
+        if ((streq(sub, "inspect") || streq(sub, "rm") || streq(sub, "remove")) && argc < 3) {
+                fprintf(stderr, "moat: 'volume %s' requires at least 1 argument\n\nUsage: moat %s\n", sub, usage);
+                return 1;
+        }
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;
@@ -90,5 +99,6 @@ int cmd_volume(int argc, char **argv)
                 printf("\nTotal reclaimed space: %s\n", h);
                 return 0;
         }
-        return cli_usage(usage);
+        fprintf(stderr, "moat: unknown command: moat volume %s\n\nSee 'moat volume --help'.\n", sub);
+        return 1;
 }

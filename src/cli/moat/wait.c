@@ -3,8 +3,11 @@
 
 int cmd_wait(int argc, char **argv)
 {
-        if (argc < 2 || streq(argv[1], "--help"))
-                return argc < 2 ? cli_usage("wait CONTAINER...") : (printf("Usage: moat wait CONTAINER...\n"), 0);
+        int r0 = cli_no_options(argc, argv, "wait CONTAINER...");
+        if (r0 >= 0)
+                return r0;
+        if (argc < 2)
+                return cli_args("wait CONTAINER...", "requires at least 1 argument");
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))
                 return 1;

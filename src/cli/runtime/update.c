@@ -1,40 +1,6 @@
 /* moat-runtime update [--resources FILE|-] [flags] ID: change a running container's limits. */
 #include "cli.h"
 
-#include <ctype.h>
-
-/* "64m", "1G", "1024" -> bytes (binary units, as docker and runc take them); -1 stays -1 */
-static int parse_bytes(const char *s, long long *out)
-{
-        if (streq(s, "-1")) {
-                *out = -1;
-                return 0;
-        }
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || v < 0)
-                return -1;
-        long long mul = 1;
-        switch (tolower((unsigned char) *end)) {
-        case '\0': break;
-        case 'b': mul = 1; end++; break;
-        case 'k': mul = 1LL << 10; end++; break;
-        case 'm': mul = 1LL << 20; end++; break;
-        case 'g': mul = 1LL << 30; end++; break;
-        case 't': mul = 1LL << 40; end++; break;
-        default: return -1;
-        }
-        if (*end == 'b' || *end == 'B' || *end == 'i')
-                end++;
-        if (*end)
-                return -1;
-        if (v * (double) mul > 9.2e18)
-                return -1;
-        *out = (long long) (v * (double) mul);
-        return 0;
-}
-
 int cmd_update(struct cli *c, int argc, char **argv)
 {
         enum { O_RES = 256, O_MEM, O_MEMRES, O_SWAP, O_KMEM, O_KMEMTCP, O_SHARES, O_QUOTA, O_PERIOD, O_RTP, O_RTR,
@@ -68,6 +34,7 @@ int cmd_update(struct cli *c, int argc, char **argv)
         json_t *flags = json_object();
         int o;
         long long v;
+        int64_t b;
         opterr = 0;
 #define SUB(name) (json_object_get(flags, name) ? json_object_get(flags, name) : (json_object_set_new(flags, name, json_object()), json_object_get(flags, name)))
         while ((o = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
@@ -80,8 +47,13 @@ int cmd_update(struct cli *c, int argc, char **argv)
                         }
                         break;
                 case O_MEM: case O_MEMRES: case O_SWAP:
-                        if (parse_bytes(optarg, &v) < 0)
+                        /* runc's: -1 is unlimited, anything else docker's sizes ("64m", binary units) */
+                        if (streq(optarg, "-1"))
+                                v = -1;
+                        else if (moat_parse_bytes(optarg, &b) < 0)
                                 goto bad_value;
+                        else
+                                v = b;
                         json_object_set_new(SUB("memory"), o == O_MEM ? "limit" : o == O_MEMRES ? "reservation" : "swap",
                                             json_integer(v));
                         break;
