@@ -9,7 +9,7 @@ int cmd_attach(int argc, char **argv)
         };
         bool no_stdin = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "", opts, NULL)) != -1) {
                 if (c == 'n')
                         no_stdin = true;
                 else

@@ -52,12 +52,40 @@ int cli_help(const char *usage)
         return 0;
 }
 
-int cli_no_options(int argc, char **argv, const char *usage)
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, int *longindex)
+{
+        /* getopt_long's "-" mode hands back each argument in place (as option 1) whatever
+         * POSIXLY_CORRECT says; they are kept here and moved in front of those after "--" at the end */
+        static char **args;
+        static int nargs;
+        char opts[64];
+        snprintf(opts, sizeof opts, "-%s", shortopts);
+        if (optind <= 1) /* a new scan: no argument can have been passed yet */
+                nargs = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, opts, longopts, longindex)) == 1) {
+                args = xrealloc(args, sizeof *args * (size_t) (nargs + 1));
+                args[nargs++] = optarg;
+        }
+        if (c == -1) {
+                /* argv[1, optind) held the flags, the arguments and "--": room for the arguments */
+                for (int i = 0; i < nargs; i++)
+                        argv[optind - nargs + i] = args[i];
+                optind -= nargs;
+                nargs = 0;
+        }
+        return c;
+}
+
+int cli_no_options(int *argc, char **argv, const char *usage)
 {
         optind = 1;
-        for (int i = 1; i < argc; i++) {
-                if (streq(argv[i], "--"))
+        for (int i = 1; i < *argc; i++) {
+                if (streq(argv[i], "--")) { /* ends the flags, and is no argument */
+                        memmove(argv + i, argv + i + 1, sizeof *argv * (size_t) (*argc - i));
+                        (*argc)--;
                         break;
+                }
                 if (streq(argv[i], "--help") || streq(argv[i], "-h"))
                         return cli_help(usage);
                 if (argv[i][0] == '-' && argv[i][1]) {

@@ -174,6 +174,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
         memset(r, 0, sizeof *r);
         r->o.stop_timeout = -1;
         int c, idx;
+        /* "+": the flags end at IMAGE, what follows is the command's (docker's SetInterspersed(false)) */
         while ((c = getopt_long(argc, argv, "+ditv:e:w:u:m:l:p:Pa:", opts, &idx)) != -1) {
                 switch (c) {
                 case 'd':

@@ -4,7 +4,7 @@
 int cmd_cp(int argc, char **argv)
 {
         static const char usage[] = "cp CONTAINER:SRC_PATH DEST_PATH | cp SRC_PATH CONTAINER:DEST_PATH";
-        int r0 = cli_no_options(argc, argv, usage);
+        int r0 = cli_no_options(&argc, argv, usage);
         if (r0 >= 0)
                 return r0;
         if (argc != 3)

@@ -6,7 +6,7 @@ int cmd_diff(int argc, char **argv)
         static const char usage[] = "diff CONTAINER";
         static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
         int c;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+        while ((c = cli_getopt(argc, argv, "h", opts, NULL)) != -1)
                 return c == 'h' ? (printf("Usage: moat %s\n\nInspect changes to files or directories on a container's "
                                           "filesystem\n", usage), 0)
                                 : cli_usage(usage);

@@ -63,7 +63,7 @@ int cmd_events(int argc, char **argv)
         const char *fmt = NULL;
         int64_t now = moat_realtime_ns();
         int c;
-        while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
                 switch (c) {
                 case O_SINCE: case O_UNTIL: {
                         int64_t t;

@@ -14,6 +14,7 @@ int cmd_exec(int argc, char **argv)
         _cleanup_strv_ char **env = NULL;
         size_t n_env = 0;
         int c;
+        /* "+": the flags end at CONTAINER, what follows is the command's (docker's SetInterspersed(false)) */
         while ((c = getopt_long(argc, argv, "+itdu:e:w:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'i': o.interactive = true; break;

@@ -13,7 +13,7 @@ int cmd_images(int argc, char **argv)
         static const char usage[] = "images [-q] [--no-trunc] [--format table|json]";
         bool quiet = false, json = false, notrunc = false;
         int c;
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "qh", opts, NULL)) != -1) {
                 if (c == 'q')
                         quiet = true;
                 else if (c == 'n')

@@ -5,7 +5,7 @@
 
 int cmd_import(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "import FILE|- [REPOSITORY[:TAG]]");
+        int r0 = cli_no_options(&argc, argv, "import FILE|- [REPOSITORY[:TAG]]");
         if (r0 >= 0)
                 return r0;
         if (argc < 2 || argc > 3)

@@ -92,7 +92,7 @@ int cmd_info(int argc, char **argv)
         static const char usage[] = "info [-f|--format json]";
         const char *fmt = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
                 if (c == 'f')
                         fmt = optarg;
                 else

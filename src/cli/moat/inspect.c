@@ -3,7 +3,7 @@
 
 int cmd_inspect(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "image inspect IMAGE...");
+        int r0 = cli_no_options(&argc, argv, "image inspect IMAGE...");
         if (r0 >= 0)
                 return r0;
         if (argc < 2)

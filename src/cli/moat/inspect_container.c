@@ -11,7 +11,7 @@ int cmd_inspect_any(int argc, char **argv)
         static const char usage[] = "inspect [-f|--format FORMAT] CONTAINER|IMAGE...";
         const char *format = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:s", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "f:s", opts, NULL)) != -1) {
                 switch (c) {
                 case 'f': format = optarg; break;
                 case 't': case 's':

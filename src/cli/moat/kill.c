@@ -13,7 +13,7 @@ int cmd_kill(int argc, char **argv)
                 { "signal", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, {},
         };
         int sig = 9, c;
-        while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "s:", opts, NULL)) != -1) {
                 if (c == 's' && (sig = moat_signal_parse(optarg)) > 0)
                         continue;
                 if (c == 's') {

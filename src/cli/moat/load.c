@@ -11,7 +11,7 @@ int cmd_load(int argc, char **argv)
         const char *input = NULL;
         bool quiet = false;
         int c;
-        while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "i:qh", opts, NULL)) != -1) {
                 if (c == 'i')
                         input = optarg;
                 else if (c == 'q')

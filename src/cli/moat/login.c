@@ -11,7 +11,7 @@ int cmd_login(int argc, char **argv)
         const char *user = NULL, *pass = NULL;
         bool from_stdin = false;
         int c;
-        while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "u:p:h", opts, NULL)) != -1) {
                 if (c == 'u')
                         user = optarg;
                 else if (c == 'p')

@@ -3,7 +3,7 @@
 
 int cmd_logout(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "logout SERVER");
+        int r0 = cli_no_options(&argc, argv, "logout SERVER");
         if (r0 >= 0)
                 return r0;
         if (argc != 2)

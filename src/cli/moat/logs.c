@@ -39,7 +39,7 @@ int cmd_logs(int argc, char **argv)
         static const char usage[] = "logs [-f] [-n|--tail N|all] [-t] [--since T] [--until T] CONTAINER";
         struct moat_engine_logs_opts o = { .tail = -1, .fn = print_line };
         int c;
-        while ((c = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "fn:t", opts, NULL)) != -1) {
                 long long v;
                 switch (c) {
                 case 'f': o.follow = true; break;

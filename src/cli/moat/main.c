@@ -76,6 +76,7 @@ int main(int argc, char **argv)
                 cli.root = env;
         cli.insecure = XNEW(char *, 1);
         int c;
+        /* "+": the global flags end at the verb, the rest is the verb's */
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'r': cli.root = optarg; break;

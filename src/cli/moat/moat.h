@@ -27,9 +27,14 @@ int cli_usage(const char *usage);
 void cli_strv_add(char ***v, size_t *n, const char *s);
 int cli_args(const char *usage, const char *need);
 int cli_help(const char *usage);
-/* For verbs without options: -1 to go on (optind at the first argument), else the exit code for
- * --help (0) or a flag (125). */
-int cli_no_options(int argc, char **argv, const char *usage);
+/* getopt_long for the verbs, with docker's (pflag's) order: flags anywhere among the arguments,
+ * "--" ends the flags. At -1 the arguments, in their order, are argv[optind, argc). The verbs
+ * whose trailing arguments are a command (run, create, exec; docker's SetInterspersed(false))
+ * call getopt_long with "+" instead: flags only before the first argument. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, int *longindex);
+/* For verbs without options: -1 to go on (optind at the first argument; a "--" is taken out of
+ * argv and *argc), else the exit code for --help (0) or a flag (125). */
+int cli_no_options(int *argc, char **argv, const char *usage);
 void cli_registry_opts(struct moat_registry_opts *o);
 /* Progress display for pull/push: bars on a terminal, plain lines otherwise (quiet: nothing). */
 struct cli_progress;

@@ -4,7 +4,7 @@
 
 int cmd_mount(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "image mount IMAGE SNAPSHOT-ID [TARGET]");
+        int r0 = cli_no_options(&argc, argv, "image mount IMAGE SNAPSHOT-ID [TARGET]");
         if (r0 >= 0)
                 return r0;
         if (argc < 3 || argc > 4)
@@ -22,7 +22,7 @@ int cmd_mount(int argc, char **argv)
 
 int cmd_unmount(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "image unmount SNAPSHOT-ID");
+        int r0 = cli_no_options(&argc, argv, "image unmount SNAPSHOT-ID");
         if (r0 >= 0)
                 return r0;
         if (argc != 2)

@@ -4,7 +4,7 @@
 static int each(int argc, char **argv, bool pause)
 {
         const char *usage = pause ? "pause CONTAINER..." : "unpause CONTAINER...";
-        int r0 = cli_no_options(argc, argv, usage);
+        int r0 = cli_no_options(&argc, argv, usage);
         if (r0 >= 0)
                 return r0;
         if (argc < 2)

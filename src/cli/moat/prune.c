@@ -7,7 +7,7 @@ int cmd_prune(int argc, char **argv)
                                               { "help", no_argument, NULL, 'h' }, {} };
         bool all = false;
         int c;
-        while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "afh", opts, NULL)) != -1) {
                 if (c == 'a')
                         all = true;
                 else if (c != 'f')

@@ -136,7 +136,7 @@ int cmd_ps(int argc, char **argv)
         _cleanup_strv_ char **filters = XNEW(char *, 1);
         size_t nf = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+aqf:n:ls", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "aqf:n:ls", opts, NULL)) != -1) {
                 switch (c) {
                 case 'a': all = true; break;
                 case 'q': quiet = true; break;

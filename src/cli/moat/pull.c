@@ -11,7 +11,7 @@ int cmd_pull(int argc, char **argv)
         bool quiet = false;
         const char *platform = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "qh", opts, NULL)) != -1) {
                 if (c == 'q')
                         quiet = true;
                 else if (c == 'p')

@@ -3,7 +3,7 @@
 
 int cmd_rename(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "rename CONTAINER NEW_NAME");
+        int r0 = cli_no_options(&argc, argv, "rename CONTAINER NEW_NAME");
         if (r0 >= 0)
                 return r0;
         if (argc != 3)

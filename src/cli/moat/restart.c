@@ -12,7 +12,7 @@ int cmd_restart(int argc, char **argv)
                 { "time", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, {},
         };
         int timeout = -1, c;
-        while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "t:", opts, NULL)) != -1) {
                 long long v;
                 if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
                         timeout = (int) v;

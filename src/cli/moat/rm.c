@@ -21,7 +21,7 @@ int cmd_rm(int argc, char **argv)
         };
         struct rm_args a = { 0 };
         int c;
-        while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "fv", opts, NULL)) != -1) {
                 if (c == 'f')
                         a.force = true;
                 else if (c == 'v')

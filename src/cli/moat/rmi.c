@@ -6,7 +6,7 @@ int cmd_rmi(int argc, char **argv)
         static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, {} };
         bool force = false;
         int c;
-        while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "fh", opts, NULL)) != -1) {
                 if (c == 'f')
                         force = true;
                 else

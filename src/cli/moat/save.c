@@ -9,7 +9,7 @@ int cmd_save(int argc, char **argv)
         static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, {} };
         const char *output = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "o:h", opts, NULL)) != -1) {
                 if (c == 'o')
                         output = optarg;
                 else

@@ -38,7 +38,7 @@ int cmd_start(int argc, char **argv)
         _cleanup_strv_ char **filters = NULL;
         size_t nf = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+aif:", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "aif:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'a': attach = true; break;
                 case 'i': in = true; break;

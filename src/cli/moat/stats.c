@@ -108,7 +108,7 @@ int cmd_stats(int argc, char **argv)
         static const char usage[] = "stats [-a|--all] [--no-stream] [--no-trunc] [CONTAINER...]";
         bool no_stream = false, all = false, notrunc = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "ah", opts, NULL)) != -1) {
                 switch (c) {
                 case O_NOSTREAM: no_stream = true; break;
                 case 'a': all = true; break;

@@ -13,7 +13,7 @@ int cmd_stop(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' }, {},
         };
         int timeout = -1, c;
-        while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "t:", opts, NULL)) != -1) {
                 long long v;
                 if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
                         timeout = (int) v;

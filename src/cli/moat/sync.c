@@ -4,7 +4,7 @@
 
 int cmd_sync(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "_sync ID");
+        int r0 = cli_no_options(&argc, argv, "_sync ID");
         if (r0 >= 0)
                 return r0;
         if (argc != 2)

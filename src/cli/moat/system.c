@@ -112,7 +112,7 @@ static int df(int argc, char **argv)
         static const char usage[] = "system df [-v|--verbose]";
         bool verbose = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'v': verbose = true; break;
                 case 'F': return refuse125("system df --format", NULL);
@@ -196,7 +196,7 @@ static int prune(int argc, char **argv)
         static const char usage[] = "system prune [-a|--all] [-f|--force] [--volumes]";
         bool all = false, force = false, volumes = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "afh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'a': all = true; break;
                 case 'f': force = true; break;
@@ -272,7 +272,7 @@ static int restore(int argc, char **argv)
 {
         static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "", opts, NULL)) != -1) {
                 if (c == 'h')
                         return printf("Usage: moat system restore\n\nStart the containers whose restart policy "
                                       "asks for it, as dockerd does when it starts (run it once at boot).\n"), 0;

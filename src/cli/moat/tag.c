@@ -3,7 +3,7 @@
 
 int cmd_tag(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "tag SOURCE[:TAG] TARGET[:TAG]");
+        int r0 = cli_no_options(&argc, argv, "tag SOURCE[:TAG] TARGET[:TAG]");
         if (r0 >= 0)
                 return r0;
         if (argc != 3)

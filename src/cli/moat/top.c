@@ -35,7 +35,7 @@ static void proc_line(pid_t pid)
 
 int cmd_top(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "top CONTAINER");
+        int r0 = cli_no_options(&argc, argv, "top CONTAINER");
         if (r0 >= 0)
                 return r0;
         if (argc != 2)

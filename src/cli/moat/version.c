@@ -10,7 +10,7 @@ int cmd_version(int argc, char **argv)
         static const char usage[] = "version [-f|--format json]";
         const char *fmt = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
                 if (c == 'f')
                         fmt = optarg;
                 else

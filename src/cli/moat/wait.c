@@ -3,7 +3,7 @@
 
 int cmd_wait(int argc, char **argv)
 {
-        int r0 = cli_no_options(argc, argv, "wait CONTAINER...");
+        int r0 = cli_no_options(&argc, argv, "wait CONTAINER...");
         if (r0 >= 0)
                 return r0;
         if (argc < 2)
