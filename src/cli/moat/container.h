@@ -21,12 +21,19 @@ void cli_run_free(struct cli_run *r);
  * when done, its error on stderr; exit status 1 if any failed, usage without arguments. */
 typedef int (*cli_container_op)(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err);
 int cli_each_container(int argc, char **argv, const char *usage, cli_container_op op, const void *arg);
+/* stop and restart: [-t SECONDS] (opts: its long spellings and --help as 'h') CONTAINER..., op
+ * given a const int * to the timeout (-1: the container's own). */
+int cli_each_container_timeout(int argc, char **argv, const char *usage, const struct option *opts,
+                               cli_container_op op);
 int cli_open_engine(struct moat_engine **e);
 /* docker's exit code for an engine error: 125 */
 int cli_fail125(const struct moat_error *err);
 void cli_humanize(int64_t seconds, char *buf, size_t len);
 /* --format json or '{{json .}}' -> *json; no format -> text; any other template is refused (125). */
 int cli_format_json(const char *verb, const char *fmt, bool *json);
+/* The whole command line of info and version: no arguments, [-f|--format json], --help (what: the
+ * line under the usage). -1 to go on with *json set, else the exit code. */
+int cli_format_only(int argc, char **argv, const char *verb, const char *what, bool *json);
 /* ps's STATUS column: "Up 5 minutes", "Exited (0) 2 hours ago", ... (now in unix ns) */
 void cli_status_text(const struct moat_container_info *c, int64_t now, char *buf, size_t len);
 

@@ -24,6 +24,20 @@ int cli_each_container(int argc, char **argv, const char *usage, cli_container_o
         return rc;
 }
 
+int cli_each_container_timeout(int argc, char **argv, const char *usage, const struct option *opts,
+                               cli_container_op op)
+{
+        int timeout = -1, c;
+        while ((c = cli_getopt(argc, argv, "t:", opts, NULL)) != -1) {
+                long long v;
+                if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
+                        timeout = (int) v;
+                else
+                        return c == 'h' ? cli_help(usage) : cli_usage(usage);
+        }
+        return cli_each_container(argc, argv, usage, op, &timeout);
+}
+
 int cli_open_engine(struct moat_engine **e)
 {
         struct moat_error err;

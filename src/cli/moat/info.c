@@ -19,6 +19,27 @@ int cli_format_json(const char *verb, const char *fmt, bool *json)
         return 125;
 }
 
+int cli_format_only(int argc, char **argv, const char *verb, const char *what, bool *json)
+{
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                              { "help", no_argument, NULL, 'h' }, {} };
+        char usage[64];
+        snprintf(usage, sizeof usage, "%s [-f|--format json]", verb);
+        const char *fmt = NULL;
+        int c;
+        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'f': fmt = optarg; break;
+                case 'h': return printf("Usage: moat %s\n\n%s\n", usage, what), 0;
+                default: return cli_usage(usage);
+                }
+        }
+        if (optind != argc)
+                return cli_args(usage, "accepts no arguments");
+        int rc = cli_format_json(verb, fmt, json);
+        return rc ? rc : -1;
+}
+
 static const char *str(json_t *o, const char *k)
 {
         const char *s = json_string_value(json_object_get(o, k));
@@ -87,23 +108,9 @@ static void text(json_t *d)
 
 int cmd_info(int argc, char **argv)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' }, {} };
-        static const char usage[] = "info [-f|--format json]";
-        const char *fmt = NULL;
-        int c;
-        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
-                if (c == 'f')
-                        fmt = optarg;
-                else
-                        return c == 'h' ? (printf("Usage: moat %s\n\nDisplay system-wide information\n", usage), 0)
-                                        : cli_usage(usage);
-        }
-        if (optind != argc)
-                return cli_args(usage, "accepts no arguments");
         bool json;
-        int rc = cli_format_json("info", fmt, &json);
-        if (rc)
+        int rc = cli_format_only(argc, argv, "info", "Display system-wide information", &json);
+        if (rc >= 0)
                 return rc;
         _cleanup_engine_ struct moat_engine *e = NULL;
         if (cli_open_engine(&e))

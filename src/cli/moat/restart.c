@@ -11,14 +11,5 @@ int cmd_restart(int argc, char **argv)
         static const struct option opts[] = {
                 { "time", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, {},
         };
-        int timeout = -1, c;
-        while ((c = cli_getopt(argc, argv, "t:", opts, NULL)) != -1) {
-                long long v;
-                if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
-                        timeout = (int) v;
-                else
-                        return c == 'h' ? cli_help("restart [-t SECONDS] CONTAINER...")
-                                        : cli_usage("restart [-t SECONDS] CONTAINER...");
-        }
-        return cli_each_container(argc, argv, "restart [-t SECONDS] CONTAINER...", restart_one, &timeout);
+        return cli_each_container_timeout(argc, argv, "restart [-t SECONDS] CONTAINER...", opts, restart_one);
 }

@@ -12,14 +12,5 @@ int cmd_stop(int argc, char **argv)
                 { "time", required_argument, NULL, 't' }, { "timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' }, {},
         };
-        int timeout = -1, c;
-        while ((c = cli_getopt(argc, argv, "t:", opts, NULL)) != -1) {
-                long long v;
-                if (c == 't' && moat_parse_int64(optarg, &v) == 0 && v >= 0 && v <= 86400)
-                        timeout = (int) v;
-                else
-                        return c == 'h' ? cli_help("stop [-t SECONDS] CONTAINER...")
-                                        : cli_usage("stop [-t SECONDS] CONTAINER...");
-        }
-        return cli_each_container(argc, argv, "stop [-t SECONDS] CONTAINER...", stop_one, &timeout);
+        return cli_each_container_timeout(argc, argv, "stop [-t SECONDS] CONTAINER...", opts, stop_one);
 }

@@ -5,23 +5,9 @@
 
 int cmd_version(int argc, char **argv)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' }, {} };
-        static const char usage[] = "version [-f|--format json]";
-        const char *fmt = NULL;
-        int c;
-        while ((c = cli_getopt(argc, argv, "f:h", opts, NULL)) != -1) {
-                if (c == 'f')
-                        fmt = optarg;
-                else
-                        return c == 'h' ? (printf("Usage: moat %s\n\nShow the Moat version information\n", usage), 0)
-                                        : cli_usage(usage);
-        }
-        if (optind != argc)
-                return cli_args(usage, "accepts no arguments");
         bool json;
-        int rc = cli_format_json("version", fmt, &json);
-        if (rc)
+        int rc = cli_format_only(argc, argv, "version", "Show the Moat version information", &json);
+        if (rc >= 0)
                 return rc;
         struct moat_error err;
         json_t *server;
