@@ -10,6 +10,7 @@ BUILD=$(cd "${1:-build}" && pwd)
 RUNS=${2:-21}
 MOAT="$BUILD/src/cli/moat"
 W=$(mktemp -d /tmp/moat-bench-engine.XXXXXX)
+chmod 711 "$W" # the containers' own user namespaces must reach their root filesystems below
 export MOAT_BUILTIN_DIR="$BUILD/data"
 cat > "$W/containers.conf" <<CONF
 [containers]
