@@ -29,6 +29,50 @@ static void now_rfc3339(char *buf, size_t len)
                  tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
+/* On cgroup v1 the first write to any cgroup.procs waits an RCU grace period (the kernel's
+ * cgroup_threadgroup_rwsem), 5-14 ms here; a write during or just after one does not. A helper
+ * process makes a no-op write (itself into the pids cgroup it is already in) as soon as we know
+ * we will join one, so the grace period runs while the child is cloned and builds its filesystem
+ * rather than after. A process, not a thread: the child is made with a raw clone, and glibc in it
+ * would go on believing in the parent's other threads (set*id() signals and waits for them). */
+struct primer {
+        pid_t pid;
+};
+
+static void primer_start(const char *cgroup_root, struct primer *p)
+{
+        p->pid = -1;
+        _cleanup_free_ char *own = NULL;
+        struct moat_error e;
+        if (moat_read_file("/proc/self/cgroup", 65536, &own, NULL, &e) < 0)
+                return;
+        for (char *l = own, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl = '\0';
+                char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || strncmp(c1 + 1, "pids:", 5) != 0 || strstr(c2 + 1, ".."))
+                        continue;
+                _cleanup_free_ char *path = xasprintf("%s/pids%s/cgroup.procs", cgroup_root, c2 + 1);
+                p->pid = fork();
+                if (p->pid == 0) {
+                        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                        if (fd >= 0)
+                                (void) !write(fd, "0", 1);
+                        _exit(0);
+                }
+                return;
+        }
+}
+
+static void primer_join(struct primer *p)
+{
+        if (p->pid > 0)
+                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        p->pid = -1;
+}
+
 static char *state_json_for_hooks(struct moat_container *c, enum moat_status st)
 {
         json_t *o = moat_container_oci_state(c, st);
@@ -188,6 +232,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         cr->sync_fd = cr->pty_master = -1;
         cr->c.dirfd = -1;
         int r;
+        struct primer primer = { .pid = -1 };
         if (!moat_runtime_id_valid(o->id))
                 return moat_error_set(err, 0, "invalid container id \"%s\": use 1-1024 of [A-Za-z0-9_+.-], not "
                                               "starting with '.' or '-'",
@@ -242,6 +287,9 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                                             err)) < 0)
                         goto fail;
                 json_object_set_new(cr->c.state, "cgroupPath", json_string(moat_cgroup_path(cr->cg)));
+                /* v1: the join below waits a grace period; begin it now (v2: CLONE_INTO_CGROUP) */
+                if (moat_cgroup_mode_of(cr->cg) == MOAT_CGROUP_V1)
+                        primer_start(rt->cgroup_root ? rt->cgroup_root : "/sys/fs/cgroup", &primer);
         }
         /* recorded before any process exists, so a crash from here on leaves a deletable container */
         if ((r = moat_state_save(&cr->c, err)) < 0)
@@ -432,11 +480,13 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 if ((r = moat_write_file_replace(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
                         goto fail;
         }
+        primer_join(&primer);
         if (have_prog)
                 moat_seccomp_program_free(&prog);
         return 0;
 
 fail:
+        primer_join(&primer);
         if (cr->pid > 0) {
                 kill(cr->pid, SIGKILL);
                 waitpid(cr->pid, NULL, 0);
@@ -450,6 +500,7 @@ fail:
                 moat_state_remove(&cr->c, &e2);
         }
 out_noclean:
+        primer_join(&primer);
         if (have_prog)
                 moat_seccomp_program_free(&prog);
         created_release(cr);

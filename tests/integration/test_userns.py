@@ -147,7 +147,14 @@ def test_devices_in_userns_are_checked_host_nodes(rt, walkable):
     r = rt.run(b)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1:3", "1:5", "WROTE"], r.stdout
-    b.config["linux"]["devices"] = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 5}]
+    # a node the config names at another path is the host's node with its type and numbers
+    # (docker's --device /dev/zero:/dev/myzero), found under the host's /dev
+    b.config["linux"]["devices"] = [{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5}]
+    b.args("stat", "-c", "%t:%T", "/dev/myzero")
+    r = rt.run(b)
+    assert r.returncode == 0 and r.stdout.split() == ["1:5"], r.stdout + r.stderr
+    # numbers no host node has: refused, never a node of another device
+    b.config["linux"]["devices"] = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 250}]
     b.args("true")
     r = rt.run(b)
-    assert r.returncode != 0 and "/dev/null" in r.stderr and "1:5" in r.stderr, r.stderr
+    assert r.returncode != 0 and "/dev/null" in r.stderr and "1:250" in r.stderr, r.stderr
