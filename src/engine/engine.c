@@ -186,6 +186,15 @@ static void row_to_info(sqlite3_stmt *s, struct moat_container_info *c)
         c->command = command_string(c->config);
 }
 
+/* docker's words, without the strerror that moat_error_set would add; the code stays ENOENT */
+static int no_such_container(struct moat_error *err, const char *name_or_id)
+{
+        moat_error_set(err, 0, "No such container: %s", name_or_id);
+        if (err)
+                err->code = ENOENT;
+        return -ENOENT;
+}
+
 static int load_row(struct moat_engine *e, const char *id, struct moat_container_info *c, struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -195,7 +204,7 @@ static int load_row(struct moat_engine *e, const char *id, struct moat_container
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE)
-                return moat_error_set(err, ENOENT, "No such container: %s", id) , -ENOENT;
+                return no_such_container(err, id);
         if (rc != SQLITE_ROW)
                 return moat_db_error(e->db, rc, "read container", err);
         row_to_info(s, c);
@@ -218,7 +227,7 @@ static int lookup(struct moat_engine *e, const char *name_or_id, char **id, stru
         sqlite3_bind_text(s, 1, n, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE)
-                return moat_error_set(err, ENOENT, "No such container: %s", name_or_id), -ENOENT;
+                return no_such_container(err, name_or_id);
         if (rc != SQLITE_ROW)
                 return moat_db_error(e->db, rc, "find container", err);
         _cleanup_free_ char *first = xstrdup(col_text(s, 0));
@@ -975,7 +984,7 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
                 return r;
         _cleanup_close_ int lk = lock_dir(e, id, true);
         if (lk < 0)
-                return moat_error_set(err, ENOENT, "No such container: %s", name_or_id);
+                return no_such_container(err, name_or_id);
         struct moat_container_info c;
         if ((r = load_row(e, id, &c, err)) < 0)
                 return r;
