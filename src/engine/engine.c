@@ -976,8 +976,11 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
         return 0;
 }
 
-int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err)
+/* *started: whether this call started it (not when it was running already) */
+static int start_container(struct moat_engine *e, const char *name_or_id, int *attach_fd, bool *started,
+                           struct moat_error *err)
 {
+        *started = false;
         _cleanup_free_ char *id = NULL;
         int r = lookup(e, name_or_id, &id, err);
         if (r < 0)
@@ -1042,6 +1045,7 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
         if ((r = update_row(e, &c, NULL, err)) < 0 || (r = moat_engine_record_start(e, c.id, err)) < 0)
                 goto out;
         moat_engine_event(e, "start", c.id, c.name, NULL);
+        *started = true;
         if (attach_fd)
                 *attach_fd = steal_fd(&afd);
         r = 0;
@@ -1051,6 +1055,17 @@ out:
         close(ready);
         moat_container_info_clear(&c);
         return r;
+}
+
+int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err)
+{
+        bool started;
+        return start_container(e, name_or_id, attach_fd, &started, err);
+}
+
+int moat_engine_start_once(struct moat_engine *e, const char *name_or_id, bool *started, struct moat_error *err)
+{
+        return start_container(e, name_or_id, NULL, started, err);
 }
 
 int moat_engine_attach(struct moat_engine *e, const char *name_or_id, int *fd, struct moat_error *err)

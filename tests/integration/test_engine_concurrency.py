@@ -123,3 +123,20 @@ def test_each_transition_recorded_once_under_concurrent_readers(moat):
         assert counts.get(cid) == ["create", "start", "die", "destroy"], (cid, counts.get(cid))
         moat.assert_clean(cid)
     assert all(w.returncode == 0 for w in watchers)
+
+
+def test_concurrent_restarts_log_a_restart_per_start(moat):
+    """restart is stop then start: one that found the container started again by another restart
+    (its start a no-op) restarted nothing, and logs no restart."""
+    cid = moat.run_d("busybox", "sleep", "1000")
+    for _ in range(3):
+        ps = [moat.popen("restart", "-t", "0", cid) for _ in range(3)]
+        for p in ps:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+    assert moat.state(cid)["Status"] == "running"
+    with open(os.path.join(moat.root, "events.log")) as f:
+        actions = [json.loads(l)["action"] for l in f]
+    assert actions.count("restart") == actions.count("start") - 1, " ".join(actions)
+    moat("rm", "-f", cid, check=True)
+    moat.assert_clean(cid)
