@@ -2,7 +2,7 @@
  * its files live in <root>/containers/<id>/ (config.json, rootfs mount, log, status.json written by
  * the monitor, attach.sock). Every change of a container happens under an exclusive flock on that
  * directory, and the DB row is updated in one statement, so two moat processes never interleave
- * and a kill -9 at any point leaves a row the next command repairs (see refresh()). */
+ * and a kill -9 at any point leaves a row the next command repairs, once (see refresh_at()). */
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -186,6 +186,15 @@ static void row_to_info(sqlite3_stmt *s, struct moat_container_info *c)
         c->command = command_string(c->config);
 }
 
+/* docker's words, without the strerror that moat_error_set would add; the code stays ENOENT */
+static int no_such_container(struct moat_error *err, const char *name_or_id)
+{
+        moat_error_set(err, 0, "No such container: %s", name_or_id);
+        if (err)
+                err->code = ENOENT;
+        return -ENOENT;
+}
+
 static int load_row(struct moat_engine *e, const char *id, struct moat_container_info *c, struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -195,7 +204,7 @@ static int load_row(struct moat_engine *e, const char *id, struct moat_container
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE)
-                return moat_error_set(err, ENOENT, "No such container: %s", id) , -ENOENT;
+                return no_such_container(err, id);
         if (rc != SQLITE_ROW)
                 return moat_db_error(e->db, rc, "read container", err);
         row_to_info(s, c);
@@ -218,7 +227,7 @@ static int lookup(struct moat_engine *e, const char *name_or_id, char **id, stru
         sqlite3_bind_text(s, 1, n, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE)
-                return moat_error_set(err, ENOENT, "No such container: %s", name_or_id), -ENOENT;
+                return no_such_container(err, name_or_id);
         if (rc != SQLITE_ROW)
                 return moat_db_error(e->db, rc, "find container", err);
         _cleanup_free_ char *first = xstrdup(col_text(s, 0));
@@ -275,12 +284,16 @@ static json_t *read_status(struct moat_engine *e, const char *id)
         return json_load_file(p, 0, NULL);
 }
 
-static int update_row(struct moat_engine *e, const struct moat_container_info *c, struct moat_error *err)
+/* Write c's state to its record; only while the record's state is still if_state when that is not
+ * NULL. Returns the number of records changed (0 or 1). */
+static int update_row(struct moat_engine *e, const struct moat_container_info *c, const char *if_state,
+                      struct moat_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = moat_db_prepare(e->db,
                                 "UPDATE containers SET state = ?2, exit_code = ?3, pid = ?4, started = ?5, finished = ?6, "
-                                "oom_killed = ?7, restart_count = ?8, error = ?9 WHERE id = ?1",
+                                "oom_killed = ?7, restart_count = ?8, error = ?9 "
+                                "WHERE id = ?1 AND (?10 IS NULL OR state = ?10)",
                                 &s, err);
         if (r < 0)
                 return r;
@@ -293,10 +306,12 @@ static int update_row(struct moat_engine *e, const struct moat_container_info *c
         sqlite3_bind_int(s, 7, c->oom_killed);
         sqlite3_bind_int(s, 8, c->restart_count);
         sqlite3_bind_text(s, 9, c->error ? c->error : "", -1, SQLITE_STATIC);
+        if (if_state)
+                sqlite3_bind_text(s, 10, if_state, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
                 return moat_db_error(e->db, rc, "update container", err);
-        return 0;
+        return sqlite3_changes(moat_db_handle(e->db));
 }
 
 static void set_str(char **p, const char *v)
@@ -305,24 +320,24 @@ static void set_str(char **p, const char *v)
         *p = xstrdup(v ? v : "");
 }
 
-/* Bring c up to date with its monitor; persist what a dead monitor left (or that it died). */
-static void refresh(struct moat_engine *e, struct moat_container_info *c)
+/* What the record lacks, found by assess(). */
+enum refresh_need {
+        NEED_NOTHING,
+        NEED_INTERRUPTED, /* a create that was killed: the record becomes dead */
+        NEED_END,         /* the monitor recorded an end in status.json that the record has not */
+        NEED_MONITOR_GONE /* the monitor was killed: the container is to be killed, its end recorded */
+};
+
+/* Bring c up to date with status.json and its monitor, in memory only; say what is to be written.
+ * *stp: the status read (NULL when none), for the caller to release. */
+static enum refresh_need assess(struct moat_engine *e, struct moat_container_info *c, json_t **stp)
 {
-        if (streq(c->state, "creating")) {
-                int fd = lock_dir(e, c->id, false);
-                if (fd == -2)
-                        return; /* being created right now */
-                if (fd >= 0)
-                        close(fd);
-                set_str(&c->state, "dead");
-                set_str(&c->error, "creation was interrupted (moat was killed); remove it with moat rm");
-                struct moat_error err;
-                update_row(e, c, &err);
-                return;
-        }
-        json_t *st = read_status(e, c->id);
+        *stp = NULL;
+        if (streq(c->state, "creating"))
+                return NEED_INTERRUPTED;
+        json_t *st = *stp = read_status(e, c->id);
         if (!st)
-                return;
+                return NEED_NOTHING;
         const char *s = json_string_value(json_object_get(st, "state"));
         pid_t mon = (pid_t) json_integer_value(json_object_get(st, "monitor_pid"));
         c->pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
@@ -331,56 +346,100 @@ static void refresh(struct moat_engine *e, struct moat_container_info *c)
         json_t *health = json_object_get(st, "health");
         json_decref(c->health);
         c->health = json_is_object(health) ? json_incref(health) : NULL;
-        bool alive = monitor_alive(mon, c->id);
-        bool persist = false;
         if (s && streq(s, "exited")) {
-                persist = !streq(c->state, "exited") || c->finished != json_integer_value(json_object_get(st, "finished"));
+                int64_t finished = json_integer_value(json_object_get(st, "finished"));
+                bool recorded = streq(c->state, "exited") && c->finished == finished;
                 set_str(&c->state, "exited");
                 c->exit_code = (int) json_integer_value(json_object_get(st, "exit_code"));
-                c->finished = json_integer_value(json_object_get(st, "finished"));
+                c->finished = finished;
                 c->oom_killed = json_is_true(json_object_get(st, "oom_killed"));
                 set_str(&c->error, json_string_value(json_object_get(st, "error")));
                 c->pid = 0;
-        } else if (alive) {
+                return recorded ? NEED_NOTHING : NEED_END;
+        }
+        if (monitor_alive(mon, c->id)) {
                 set_str(&c->state, s ? s : "running");
                 _cleanup_free_ char *pm = xasprintf("%s/%s/paused", e->containers, c->id);
                 if (streq(c->state, "running") && access(pm, F_OK) == 0)
                         set_str(&c->state, "paused");
                 if (s && streq(s, "restarting"))
                         c->exit_code = (int) json_integer_value(json_object_get(st, "exit_code"));
-        } else {
-                /* the monitor was killed: the container has lost its parent and its log */
-                struct moat_error err;
+                return NEED_NOTHING;
+        }
+        /* the monitor was killed: the container has lost its parent and its log */
+        set_str(&c->state, "exited");
+        c->exit_code = 255; /* docker's code for a container whose end it did not see */
+        c->pid = 0;
+        c->finished = now_ns();
+        set_str(&c->error, moat_engine_rebooted_since(c) ? MOAT_ERROR_HOST_REBOOTED
+                                                        : "moat-monitor exited unexpectedly; the container was stopped");
+        return NEED_MONITOR_GONE;
+}
+
+/* Bring c up to date with its monitor, and record in the DB what the record lacks: an end (with
+ * its die event), a monitor found gone, an interrupted create. Each is recorded once: under the
+ * container's lock (`locked`: the caller holds it), from the record read again under it, and by a
+ * conditional UPDATE. A reader that finds the lock taken does not wait: the holder (create, start,
+ * the monitor's _sync, rm, another refresh) records what there is, and c shows it meanwhile. */
+static void refresh_at(struct moat_engine *e, struct moat_container_info *c, bool locked)
+{
+        _cleanup_free_ char *was = xstrdup(c->state);
+        json_t *st;
+        enum refresh_need need = assess(e, c, &st);
+        if (need == NEED_NOTHING) {
+                json_decref(st);
+                return;
+        }
+        _cleanup_close_ int lk = -1;
+        struct moat_error err;
+        if (!locked) {
+                json_decref(st);
+                if ((lk = lock_dir(e, c->id, false)) == -2)
+                        return;
+                /* another process may have recorded it between our read and the lock */
+                struct moat_container_info now;
+                if (load_row(e, c->id, &now, &err) < 0)
+                        return; /* removed meanwhile */
+                moat_container_info_clear(c);
+                *c = now;
+                free(was);
+                was = xstrdup(c->state);
+                if ((need = assess(e, c, &st)) == NEED_NOTHING) {
+                        json_decref(st);
+                        return;
+                }
+        }
+        if (need == NEED_INTERRUPTED) {
+                set_str(&c->state, "dead");
+                set_str(&c->error, "creation was interrupted (moat was killed); remove it with moat rm");
+        } else if (need == NEED_MONITOR_GONE) {
                 moat_runtime_kill(&e->rt, c->id, SIGKILL, true, &err);
                 for (int i = 0; i < 50 && moat_runtime_delete(&e->rt, c->id, true, &err) < 0 && err.code != ENOENT; i++)
                         sleep_ms(20);
-                set_str(&c->state, "exited");
-                c->exit_code = 255; /* docker's code for a container whose end it did not see */
-                c->pid = 0;
-                c->finished = now_ns();
-                set_str(&c->error, moat_engine_rebooted_since(c) ? MOAT_ERROR_HOST_REBOOTED
-                                                                : "moat-monitor exited unexpectedly; the container was stopped");
-                persist = true;
-                /* record it so this is reported once, and the next refresh keeps the outcome */
+                /* status.json first: once it says exited, this outcome is the one any later refresh
+                 * (after a kill -9 of ours too) records, as the end of the run */
                 json_object_set_new(st, "state", json_string("exited"));
                 json_object_set_new(st, "exit_code", json_integer(255));
                 json_object_set_new(st, "finished", json_integer(c->finished));
                 json_object_set_new(st, "error", json_string(c->error));
                 _cleanup_free_ char *p = xasprintf("%s/%s/status.json", e->containers, c->id);
-                char *txt = json_dumps(st, JSON_COMPACT);
-                moat_write_file_atomic(p, txt, strlen(txt), 0600, &err);
-                free(txt);
+                _cleanup_free_ char *txt = json_dumps(st, JSON_COMPACT);
+                if (moat_write_file_atomic(p, txt, strlen(txt), 0600, &err) < 0)
+                        moat_warn("%s", err.msg);
         }
         json_decref(st);
-        if (persist) {
-                struct moat_error err;
-                if (update_row(e, c, &err) < 0)
-                        moat_warn("%s", err.msg);
-                else if (streq(c->state, "exited"))
-                        moat_engine_event(e, "die", c->id, c->name,
-                                          json_pack("{s:i,s:b,s:s}", "exitCode", c->exit_code, "oomKilled",
-                                                    c->oom_killed, "error", c->error ? c->error : ""));
-        }
+        int r = update_row(e, c, was, &err);
+        if (r < 0)
+                moat_warn("%s", err.msg);
+        if (r > 0 && need != NEED_INTERRUPTED)
+                moat_engine_event(e, "die", c->id, c->name,
+                                  json_pack("{s:i,s:b,s:s}", "exitCode", c->exit_code, "oomKilled", c->oom_killed,
+                                            "error", c->error ? c->error : ""));
+}
+
+static void refresh(struct moat_engine *e, struct moat_container_info *c)
+{
+        refresh_at(e, c, false);
 }
 
 int moat_engine_get(struct moat_engine *e, const char *name_or_id, struct moat_container_info *out,
@@ -492,7 +551,9 @@ static int remove_locked(struct moat_engine *e, const char *id, struct moat_erro
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
                 return moat_db_error(e->db, rc, "delete container", err);
-        moat_engine_event(e, "destroy", id, NULL, NULL);
+        /* the one that deleted the record says so */
+        if (sqlite3_changes(moat_db_handle(e->db)) > 0)
+                moat_engine_event(e, "destroy", id, NULL, NULL);
         return 0;
 }
 
@@ -915,19 +976,22 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
         return 0;
 }
 
-int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err)
+/* *started: whether this call started it (not when it was running already) */
+static int start_container(struct moat_engine *e, const char *name_or_id, int *attach_fd, bool *started,
+                           struct moat_error *err)
 {
+        *started = false;
         _cleanup_free_ char *id = NULL;
         int r = lookup(e, name_or_id, &id, err);
         if (r < 0)
                 return r;
         _cleanup_close_ int lk = lock_dir(e, id, true);
         if (lk < 0)
-                return moat_error_set(err, ENOENT, "No such container: %s", name_or_id);
+                return no_such_container(err, name_or_id);
         struct moat_container_info c;
         if ((r = load_row(e, id, &c, err)) < 0)
                 return r;
-        refresh(e, &c);
+        refresh_at(e, &c, true);
         if (streq(c.state, "running") || streq(c.state, "restarting")) {
                 moat_container_info_clear(&c);
                 if (attach_fd)
@@ -978,9 +1042,10 @@ int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach
         c.finished = 0;
         c.exit_code = 0;
         set_str(&c.error, "");
-        if ((r = update_row(e, &c, err)) < 0 || (r = moat_engine_record_start(e, c.id, err)) < 0)
+        if ((r = update_row(e, &c, NULL, err)) < 0 || (r = moat_engine_record_start(e, c.id, err)) < 0)
                 goto out;
         moat_engine_event(e, "start", c.id, c.name, NULL);
+        *started = true;
         if (attach_fd)
                 *attach_fd = steal_fd(&afd);
         r = 0;
@@ -990,6 +1055,17 @@ out:
         close(ready);
         moat_container_info_clear(&c);
         return r;
+}
+
+int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err)
+{
+        bool started;
+        return start_container(e, name_or_id, attach_fd, &started, err);
+}
+
+int moat_engine_start_once(struct moat_engine *e, const char *name_or_id, bool *started, struct moat_error *err)
+{
+        return start_container(e, name_or_id, NULL, started, err);
 }
 
 int moat_engine_attach(struct moat_engine *e, const char *name_or_id, int *fd, struct moat_error *err)
@@ -1220,14 +1296,14 @@ int moat_engine_sync(struct moat_engine *e, const char *id, struct moat_error *e
                 return 0;
         if (r < 0)
                 return r;
-        refresh(e, &c);
+        refresh_at(e, &c, true);
         json_t *st = read_status(e, id);
         const char *s = json_string_value(json_object_get(st, "state"));
         if (s && !streq(s, "exited")) {
                 /* restarting: record the run that ended */
                 c.exit_code = (int) json_integer_value(json_object_get(st, "exit_code"));
                 c.oom_killed = json_is_true(json_object_get(st, "oom_killed"));
-                update_row(e, &c, err);
+                update_row(e, &c, NULL, err);
         }
         json_decref(st);
         if (streq(c.state, "exited") &&

@@ -32,6 +32,9 @@ char *moat_engine_health_arg(json_t *healthcheck);
 /* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra};
  * extra (may be NULL) is consumed. */
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);
+/* moat_engine_start (not attached) that says whether it started the container: false when it was
+ * running already (another process started it first) */
+int moat_engine_start_once(struct moat_engine *e, const char *name_or_id, bool *started, struct moat_error *err);
 char *moat_engine_volume_path(struct moat_engine *e, const char *name);
 /* Create volume name (labels: NULL or an object) unless it exists: 1 created, 0 existed. */
 int moat_engine_volume_make(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err);

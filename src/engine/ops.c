@@ -25,10 +25,12 @@ int moat_engine_restart(struct moat_engine *e, const char *name_or_id, int timeo
         int r = moat_engine_stop(e, name_or_id, timeout, err);
         if (r < 0)
                 return r;
-        if ((r = moat_engine_start(e, name_or_id, NULL, err)) < 0)
+        bool started;
+        if ((r = moat_engine_start_once(e, name_or_id, &started, err)) < 0)
                 return r;
+        /* another restart (or start) got there first: that one restarted it, and says so */
         struct moat_container_info c;
-        if (moat_engine_get(e, name_or_id, &c, err) == 0) {
+        if (started && moat_engine_get(e, name_or_id, &c, err) == 0) {
                 moat_engine_event(e, "restart", c.id, c.name, NULL);
                 moat_container_info_clear(&c);
         }

@@ -1,5 +1,7 @@
 """Two moat processes at once never corrupt state: many containers created and removed
 concurrently from two processes, each kept whole."""
+import json
+import os
 import subprocess
 import sys
 import time
@@ -66,5 +68,75 @@ def test_concurrent_start_stop_of_one_container(moat):
     time.sleep(0.5)
     st = moat.state(cid)
     assert st["Status"] in ("running", "exited")
+    moat("rm", "-f", cid, check=True)
+    moat.assert_clean(cid)
+
+
+WATCHER = r"""
+import os, subprocess, sys
+moat, root, kind, stop, builtin = sys.argv[1:6]
+env = {"MOAT_BUILTIN_DIR": builtin, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+def m(*a):
+    return subprocess.run([moat, "--root", root, *a], capture_output=True, text=True, env=env, timeout=30)
+while not os.path.exists(stop):
+    ids = m("ps", "-aq", "--no-trunc").stdout.split()
+    if kind == "inspect" and ids:
+        m("inspect", *ids)
+    elif kind == "wait":
+        for cid in ids[:4]:
+            m("wait", cid)
+"""
+
+
+def test_each_transition_recorded_once_under_concurrent_readers(moat):
+    """ps, inspect and wait refresh a container's record (they are the ones that find it ended) while
+    its monitor's _sync does too: one of them records the end, once. Before, two could both see the
+    record say running and both write it and log a die."""
+    from engine_helpers import BUILTIN_DIR, MOAT
+    warm = moat("create", "busybox", "true", check=True).stdout.strip()  # the image is loaded up front
+    moat("rm", warm, check=True)  # (a created container is one wait would wait for forever)
+    stop = os.path.join(moat.root, "stop-watchers")
+    watchers = [subprocess.Popen([sys.executable, "-c", WATCHER, MOAT, moat.root, kind, stop, BUILTIN_DIR])
+                for kind in ("ps", "ps", "inspect", "wait")]
+    ids = []
+    try:
+        for _ in range(30):
+            ids.append(moat.run_d("busybox", "true"))
+        for cid in ids:
+            moat.wait_for(lambda: moat.state(cid)["Status"] == "exited", what="exit")
+        # removed from two processes at once, the readers still running
+        half = len(ids) // 2
+        rms = [moat.popen("rm", *ids[:half]), moat.popen("rm", *ids[half:])]
+        for p in rms:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+    finally:
+        open(stop, "w").close()
+        for w in watchers:
+            w.wait(timeout=60)
+    counts = {}
+    with open(os.path.join(moat.root, "events.log")) as f:
+        for line in f:
+            ev = json.loads(line)
+            counts.setdefault(ev["id"], []).append(ev["action"])
+    for cid in ids:
+        assert counts.get(cid) == ["create", "start", "die", "destroy"], (cid, counts.get(cid))
+        moat.assert_clean(cid)
+    assert all(w.returncode == 0 for w in watchers)
+
+
+def test_concurrent_restarts_log_a_restart_per_start(moat):
+    """restart is stop then start: one that found the container started again by another restart
+    (its start a no-op) restarted nothing, and logs no restart."""
+    cid = moat.run_d("busybox", "sleep", "1000")
+    for _ in range(3):
+        ps = [moat.popen("restart", "-t", "0", cid) for _ in range(3)]
+        for p in ps:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+    assert moat.state(cid)["Status"] == "running"
+    with open(os.path.join(moat.root, "events.log")) as f:
+        actions = [json.loads(l)["action"] for l in f]
+    assert actions.count("restart") == actions.count("start") - 1, " ".join(actions)
     moat("rm", "-f", cid, check=True)
     moat.assert_clean(cid)

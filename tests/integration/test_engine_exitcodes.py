@@ -30,6 +30,8 @@ def test_help_is_0_on_stdout(moat, verb):
 def test_unknown_container_is_1(moat, args):
     p = moat(*args)
     assert p.returncode == 1 and ("No such container" in p.stderr or "No such object" in p.stderr), p.stderr
+    # docker's words, and only them (not "...: No such file or directory" after them)
+    assert p.stderr.rstrip().endswith(("No such container: nosuch", "No such object: nosuch")), p.stderr
 
 
 @pytest.mark.parametrize("verb", NEED_ARGS)
