@@ -317,7 +317,7 @@ static int health_config(const struct moat_container_opts *o, json_t *icfg, json
         return 0;
 }
 
-char *moat_engine_health_arg(json_t *hc)
+char *moat_engine_health_arg(json_t *hc, json_t *shell)
 {
         json_t *test = json_object_get(hc, "Test");
         const char *kind = json_string_value(json_array_get(test, 0));
@@ -325,8 +325,13 @@ char *moat_engine_health_arg(json_t *hc)
                 return NULL;
         json_t *argv = json_array();
         if (streq(kind, "CMD-SHELL")) {
-                json_array_append_new(argv, json_string("/bin/sh"));
-                json_array_append_new(argv, json_string("-c"));
+                /* the image's SHELL, as docker runs CMD-SHELL checks; else /bin/sh -c */
+                if (json_is_array(shell) && json_array_size(shell) > 0) {
+                        json_array_extend(argv, shell);
+                } else {
+                        json_array_append_new(argv, json_string("/bin/sh"));
+                        json_array_append_new(argv, json_string("-c"));
+                }
         }
         for (size_t i = 1; i < json_array_size(test); i++)
                 json_array_append(argv, json_array_get(test, i));
@@ -689,6 +694,13 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_object_set_new(rec, "StopTimeout", json_integer(o->stop_timeout >= 0 ? o->stop_timeout : 10));
         if (health)
                 json_object_set_new(rec, "Healthcheck", health);
+        /* the image's SHELL (docker's Config.Shell): only strings, which CMD-SHELL checks run with */
+        json_t *shell = json_object_get(icfg, "Shell");
+        bool shell_ok = json_is_array(shell) && json_array_size(shell) > 0 && json_array_size(shell) <= 16;
+        for (size_t k = 0; shell_ok && k < json_array_size(shell); k++)
+                shell_ok = json_is_string(json_array_get(shell, k));
+        if (shell_ok)
+                json_object_set(rec, "Shell", shell);
         json_t *hc = json_pack("{s:b,s:b,s:b,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "AutoRemove", o->auto_remove,
                                "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
                                o->network ? o->network : "none", "Memory", (json_int_t) o->memory, "NanoCpus",

@@ -929,7 +929,8 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
                 argv[k++] = "--stdin";
         if (wait_attach)
                 argv[k++] = "--wait-attach";
-        _cleanup_free_ char *health = moat_engine_health_arg(json_object_get(c->config, "Healthcheck"));
+        _cleanup_free_ char *health = moat_engine_health_arg(json_object_get(c->config, "Healthcheck"),
+                                                                 json_object_get(c->config, "Shell"));
         if (health) {
                 argv[k++] = "--health";
                 argv[k++] = health;

@@ -28,7 +28,7 @@ int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, g
 char *moat_engine_generate_name(unsigned seed);
 /* The record's Healthcheck as moat-monitor's --health argument (argv and docker's defaults
  * resolved); NULL when there is none to run. */
-char *moat_engine_health_arg(json_t *healthcheck);
+char *moat_engine_health_arg(json_t *healthcheck, json_t *shell);
 /* Append one line to <root>/events.log: {"time","type":"container","action","id","name",...extra};
  * extra (may be NULL) is consumed. */
 void moat_engine_event(struct moat_engine *e, const char *action, const char *id, const char *name, json_t *extra);

@@ -96,8 +96,8 @@ def test_command_not_found_is_a_failure(moat):
     assert health(moat, "nf")["Log"][-1]["ExitCode"] == 127
 
 
-def _image_with_healthcheck(moat, tmp_path, hc):
-    """busybox with a Healthcheck in its config, loaded as hc-busybox."""
+def _image_with_healthcheck(moat, tmp_path, hc, shell=None):
+    """busybox with a Healthcheck (and a Shell) in its config, loaded as hc-busybox."""
     src = tmp_path / "bb.tar"
     moat("save", "-o", str(src), "busybox", check=True)
     out = tmp_path / "hc.tar"
@@ -106,6 +106,8 @@ def _image_with_healthcheck(moat, tmp_path, hc):
         old = manifest[0]["Config"]
         cfg = json.load(t.extractfile(old))
         cfg["config"]["Healthcheck"] = hc
+        if shell:
+            cfg["config"]["Shell"] = shell
         data = json.dumps(cfg).encode()
         name = hashlib.sha256(data).hexdigest() + ".json"
         manifest[0]["Config"] = name
@@ -172,3 +174,17 @@ def test_monitor_stays_small_with_a_health_check(moat):
     (pid,) = [p for p in mons if ppid(p) not in mons and ppid(p) != -1]
     rss = int(next(l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")).split()[1])
     assert rss < 2048, rss  # kB; ~0.7 MB idle between probes, ~1.0 MB at the peak of one
+
+
+def test_cmd_shell_checks_run_with_the_images_shell(moat, tmp_path):
+    """docker runs a CMD-SHELL check with the image's SHELL (here busybox's ash, asked to print $0)."""
+    _image_with_healthcheck(moat, tmp_path, {"Test": ["CMD-SHELL", "echo shell=$0"], "Interval": 200000000},
+                            shell=["/bin/ash", "-c"])
+    moat.run_d("--name", "sh", "hc-busybox", "sleep", "1000")
+    moat.wait_for(lambda: (health(moat, "sh") or {}).get("Status") == "healthy", what="the check")
+    assert health(moat, "sh")["Log"][-1]["Output"] == "shell=/bin/ash\n"
+    # --health-cmd is CMD-SHELL too: the same shell
+    moat.run_d("--name", "flag", "--health-cmd", "echo flag=$0", "--health-interval", "0.2s", "hc-busybox",
+               "sleep", "1000")
+    moat.wait_for(lambda: (health(moat, "flag") or {}).get("Status") == "healthy", what="the flag's check")
+    assert health(moat, "flag")["Log"][-1]["Output"] == "flag=/bin/ash\n"
