@@ -129,7 +129,8 @@ int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat
                       struct moat_error *err);
 
 /* Named volumes: <root>/volumes/<name>/_data. */
-int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err);
+/* labels: a JSON object of strings, or NULL; an existing volume is left as it is */
+int moat_engine_volume_create(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err);
 int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, struct moat_error *err);
 /* Refused while a container refers to the volume. */
 int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);

@@ -34,9 +34,9 @@ int moat_engine_volume_make(struct moat_engine *e, const char *name, json_t *lab
         return sqlite3_changes(moat_db_handle(e->db)) > 0 ? 1 : 0;
 }
 
-int moat_engine_volume_create(struct moat_engine *e, const char *name, struct moat_error *err)
+int moat_engine_volume_create(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err)
 {
-        int r = moat_engine_volume_make(e, name, NULL, err);
+        int r = moat_engine_volume_make(e, name, labels, err);
         return r < 0 ? r : 0;
 }
 

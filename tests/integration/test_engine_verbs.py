@@ -119,6 +119,23 @@ def test_named_volumes(moat):
     assert moat("run", "--rm", "-v", "../x:/d", "busybox", "true").returncode == 125
 
 
+def test_volume_create_labels_and_refused_options(moat):
+    import json
+    assert moat("volume", "create", "--label", "team=a", "lab", "--label", "bare", check=True).stdout == "lab\n"
+    d = json.loads(moat("volume", "inspect", "lab", check=True).stdout)[0]
+    assert d["Labels"] == {"team": "a", "bare": ""}
+    assert moat("volume", "create", "--name", "named2", check=True).stdout == "named2\n"
+    anon = moat("volume", "create", check=True).stdout.strip()
+    assert len(anon) == 64
+    # refused, and nothing made
+    for args in (["-d", "nfs", "x1"], ["-o", "type=tmpfs", "x2"], ["a1", "a2"], ["--bogus", "x3"]):
+        p = moat("volume", "create", *args)
+        assert p.returncode == 125, (args, p.stderr)
+    for args in (["--format", "json"], ["--filter", "dangling=true"], ["extra"]):
+        assert moat("volume", "ls", *args).returncode == 125, args
+    assert sorted(moat("volume", "ls", "-q").stdout.split()) == sorted(["lab", "named2", anon])
+
+
 def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):
     import os
     src = tmp_path / "src"

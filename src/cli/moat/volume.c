@@ -5,7 +5,8 @@
 
 int cmd_volume(int argc, char **argv)
 {
-        static const char usage[] = "volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... | prune [-a] [-f]";
+        static const char usage[] = "volume create [--label K=V]... [NAME] | ls [-q] | inspect NAME... | rm NAME... | "
+                                    "prune [-a] [-f]";
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 fprintf(argc < 2 ? stderr : stdout, "Usage: moat %s\n", usage);
                 return 0; /* docker shows a command group's help, without a subcommand too */
@@ -24,23 +25,81 @@ int cmd_volume(int argc, char **argv)
         struct moat_error err;
         int rc = 0;
         if (streq(sub, "create")) {
+                static const struct option copts[] = { { "driver", required_argument, NULL, 'd' },
+                                                       { "label", required_argument, NULL, 'l' },
+                                                       { "opt", required_argument, NULL, 'o' },
+                                                       { "name", required_argument, NULL, 'n' },
+                                                       {} };
+                json_t *labels = json_object();
+                const char *name = NULL;
+                int c;
+                optind = 0; /* a new scan: getopt re-reads the ordering flag */
+                while ((c = cli_getopt(argc - 1, argv + 1, "d:o:", copts, NULL)) != -1) {
+                        if (c == 'd' && streq(optarg, "local"))
+                                continue;
+                        if (c == 'l') {
+                                const char *eq = strchr(optarg, '=');
+                                _cleanup_free_ char *k = eq ? xstrndup(optarg, (size_t) (eq - optarg)) : xstrdup(optarg);
+                                json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+                                continue;
+                        }
+                        if (c == 'n') {
+                                name = optarg;
+                                continue;
+                        }
+                        json_decref(labels);
+                        if (c == 'd' || c == 'o') {
+                                fprintf(stderr, "moat: volume create %s: not supported: volumes are directories of "
+                                                "the local driver, without options\n",
+                                        c == 'd' ? "--driver other than local" : "-o/--opt");
+                                return 125;
+                        }
+                        return cli_usage(usage);
+                }
+                if (optind + 1 < argc - 1 || (name && optind < argc - 1 && !streq(name, argv[1 + optind]))) {
+                        json_decref(labels);
+                        return cli_usage(usage);
+                }
+                if (!name && optind < argc - 1)
+                        name = argv[1 + optind];
                 char gen[65];
-                const char *name = argc >= 3 ? argv[2] : NULL;
                 if (!name) {
                         unsigned char r[32];
-                        if (getrandom(r, sizeof r, 0) != sizeof r)
+                        if (getrandom(r, sizeof r, 0) != sizeof r) {
+                                json_decref(labels);
                                 return 1;
+                        }
                         for (size_t i = 0; i < 32; i++)
                                 snprintf(gen + 2 * i, 3, "%02x", r[i]);
                         name = gen;
                 }
-                if (moat_engine_volume_create(e, name, &err) < 0)
+                int cr = moat_engine_volume_create(e, name, labels, &err);
+                json_decref(labels);
+                if (cr < 0)
                         return cli_fail(&err);
                 printf("%s\n", name);
                 return 0;
         }
         if (streq(sub, "ls") || streq(sub, "list")) {
-                bool quiet = argc >= 3 && (streq(argv[2], "-q") || streq(argv[2], "--quiet"));
+                static const struct option lopts[] = { { "quiet", no_argument, NULL, 'q' },
+                                                       { "filter", required_argument, NULL, 'f' },
+                                                       { "format", required_argument, NULL, 'F' },
+                                                       {} };
+                bool quiet = false;
+                int c;
+                optind = 0;
+                while ((c = cli_getopt(argc - 1, argv + 1, "qf:", lopts, NULL)) != -1) {
+                        if (c == 'q')
+                                quiet = true;
+                        else if (c == 'f' || c == 'F') {
+                                fprintf(stderr, "moat: volume ls %s is not supported yet\n",
+                                        c == 'f' ? "--filter" : "--format");
+                                return 125;
+                        } else
+                                return cli_usage(usage);
+                }
+                if (optind < argc - 1)
+                        return cli_usage(usage);
                 _cleanup_strv_ char **v = NULL;
                 size_t n;
                 if (moat_engine_volume_list(e, &v, &n, &err) < 0)
