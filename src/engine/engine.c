@@ -796,17 +796,26 @@ fail:
 
 /* ---- start ---------------------------------------------------------------------------------- */
 
-static char *self_dir(void)
+/* This executable's path; NULL when /proc cannot say. */
+static char *self_exe(void)
 {
         char buf[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
         if (n <= 0)
-                return xstrdup("/usr/local/bin");
+                return NULL;
         buf[n] = '\0';
-        char *sl = strrchr(buf, '/');
+        return xstrdup(buf);
+}
+
+static char *self_dir(void)
+{
+        char *p = self_exe();
+        if (!p)
+                return xstrdup("/usr/local/bin");
+        char *sl = strrchr(p, '/');
         if (sl)
                 *sl = '\0';
-        return xstrdup(buf);
+        return p;
 }
 
 char *moat_engine_find_helper(const char *name, const char *env, const char *build_dir)
@@ -845,15 +854,6 @@ static char *find_sync_helper(const char *monitor)
         return NULL;
 }
 
-static char *self_exe(void)
-{
-        char buf[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-        if (n <= 0)
-                return xstrdup("moat");
-        buf[n] = '\0';
-        return xstrdup(buf);
-}
 
 /* Read one NUL-terminated message of the monitor's ready pipe. */
 static int read_msg(int fd, char *buf, size_t len)
@@ -898,8 +898,8 @@ static int spawn_monitor(struct moat_engine *e, const struct moat_container_info
 {
         _cleanup_free_ char *mon = find_monitor(), *dir = cdir(e, c->id);
         _cleanup_free_ char *exe = find_sync_helper(mon);
-        if (!exe)
-                exe = self_exe();
+        if (!exe && !(exe = self_exe()))
+                exe = xstrdup("moat");
         json_t *hc = json_object_get(c->config, "HostConfig");
         const char *restart = json_string_value(json_object_get(hc, "RestartPolicyString"));
         bool tty = json_is_true(json_object_get(c->config, "Tty"));
