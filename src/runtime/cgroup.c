@@ -626,6 +626,18 @@ int moat_cgroup_open(const char *root, const char *path, struct moat_cgroup **ou
         return 0;
 }
 
+const char *moat_cgroup_leaf(const struct moat_cgroup *cg, const char *mount_name)
+{
+        size_t rl = strlen(cg->root), ml = strlen(mount_name);
+        for (size_t i = 0; i < cg->n_h; i++) {
+                const char *d = cg->h[i].dir;
+                if (cg->h[i].created && strncmp(d, cg->root, rl) == 0 && d[rl] == '/' &&
+                    strncmp(d + rl + 1, mount_name, ml) == 0 && streq(d + rl + 1 + ml, cg->path))
+                        return d;
+        }
+        return NULL;
+}
+
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err)
 {
         int ret = 0;

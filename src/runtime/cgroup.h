@@ -119,6 +119,9 @@ int moat_cgroup_is_frozen(struct moat_cgroup *cg);
 int moat_cgroup_pids(struct moat_cgroup *cg, pid_t **pids, size_t *n, struct moat_error *err);
 /* Send sig to every process in the cgroup (freezing around it so none escape by forking). */
 int moat_cgroup_kill_all(struct moat_cgroup *cg, int sig, struct moat_error *err);
+/* The leaf directory this cgroup made in the hierarchy mounted at <root>/<mount_name> ("pids",
+ * "cpu,cpuacct", "systemd", "unified"), or NULL. */
+const char *moat_cgroup_leaf(const struct moat_cgroup *cg, const char *mount_name);
 /* Remove the cgroup directories (waiting briefly for exited processes to leave).
  * Only ever removes what moat_cgroup_create made. */
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err);

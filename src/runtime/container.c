@@ -355,6 +355,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 .clone_flags = (int) flags,
                 .preserve_fds = o->preserve_fds,
                 .state_dirfd = cr->c.dirfd,
+                .cgroup = cr->cg,
         };
         bool entered;
         pid_t pid = moat_clone(flags, cgfd, &entered);

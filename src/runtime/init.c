@@ -170,6 +170,7 @@ void moat_init_main(struct moat_init_ctx *ctx)
                 (void) syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 
         /* Everything that does not need our cgroup is done while the parent joins us to it. */
+        moat_mounts_set_cgroup(ctx->cgroup);
         bool deferred;
         if (moat_mounts_setup_rootfs(spec, await_parent, ctx, &deferred, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);

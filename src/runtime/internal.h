@@ -77,6 +77,7 @@ struct moat_init_ctx {
         int clone_flags; /* what the clone already created */
         int preserve_fds;
         int state_dirfd; /* the parent's locked state directory: closed first thing */
+        const struct moat_cgroup *cgroup; /* NULL: none (--cgroup-manager disabled) */
 };
 __attribute__((noreturn)) void moat_init_main(struct moat_init_ctx *ctx);
 
@@ -86,6 +87,8 @@ __attribute__((noreturn)) void moat_init_main(struct moat_init_ctx *ctx);
 int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
                              bool *deferred, struct moat_error *err);
 int moat_mounts_cgroup(const struct moat_spec *spec, struct moat_error *err);
+/* The container's cgroup (made by the parent before clone), for the v1 early binds. */
+void moat_mounts_set_cgroup(const struct moat_cgroup *cg);
 int moat_mounts_pivot(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_finish(const struct moat_spec *spec, int devnull_fd, struct moat_error *err);
 /* Open `path` inside the directory rootfd without leaving it, creating missing directories
