@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install everything Moat needs to build and test on Debian 12 (run as root).
+# Install everything Moat needs to build and test on Debian 12 (run as root). e2fsprogs and kmod:
+# make check-v2 puts the engine tests on an ext4 loop mount inside its VM.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 # No package may start a service here (docker.io would start a dockerd that adds a bridge and
@@ -14,6 +15,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential clang meson ninja-build pkg-config git ca-certificates \
   libjansson-dev libseccomp-dev libarchive-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libcap-dev \
   libcmocka-dev python3 python3-pytest busybox-static iproute2 procps util-linux \
+  e2fsprogs kmod \
   >/dev/null
 # Image tests and benchmarks: a real registry, skopeo/umoci/podman as peers, htpasswd, openssl for
 # the test CA, python3-cryptography for the test token server.

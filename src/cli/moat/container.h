@@ -17,6 +17,10 @@ struct cli_run {
  * exit code 1 follows). */
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run);
 void cli_run_free(struct cli_run *r);
+/* run and create: parse the flags, open the engine, create the container. -1 when it was created
+ * (*e and *id set, r still to be freed by the caller); else the exit code (r freed). */
+int cli_create_container(int argc, char **argv, bool is_run, const char *usage, struct cli_run *r,
+                         struct moat_engine **e, char **id);
 /* Docker's loop for verbs over CONTAINER...: op on each argument from optind on, its name printed
  * when done, its error on stderr; exit status 1 if any failed, usage without arguments. */
 typedef int (*cli_container_op)(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err);

@@ -123,6 +123,24 @@ enum {
         O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_VOLUMESFROM, O_OTHER,
 };
 
+int cli_create_container(int argc, char **argv, bool is_run, const char *usage, struct cli_run *r,
+                         struct moat_engine **e, char **id)
+{
+        int p = cli_run_parse(r, argc, argv, is_run);
+        if (p == 1)
+                return printf("Usage: moat %s\n", usage), 0;
+        int rc = p == 2 ? 1 : p < 0 ? 125 : 0;
+        if (!rc && cli_open_engine(e))
+                rc = 125;
+        struct moat_error err;
+        if (!rc && moat_engine_create(*e, &r->o, id, &err) < 0)
+                rc = cli_fail125(&err);
+        if (!rc)
+                return -1;
+        cli_run_free(r);
+        return rc;
+}
+
 int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
 {
         static const struct option opts[] = {

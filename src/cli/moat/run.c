@@ -15,28 +15,12 @@ static const char usage[] =
 int cmd_run(int argc, char **argv)
 {
         struct cli_run r;
-        int p = cli_run_parse(&r, argc, argv, true);
-        if (p == 1)
-                return printf("Usage: moat %s\n", usage), 0;
-        if (p == 2) {
-                cli_run_free(&r);
-                return 1;
-        }
-        if (p < 0) {
-                cli_run_free(&r);
-                return 125;
-        }
         _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e)) {
-                cli_run_free(&r);
-                return 125;
-        }
-        struct moat_error err;
         _cleanup_free_ char *id = NULL;
-        if (moat_engine_create(e, &r.o, &id, &err) < 0) {
-                cli_run_free(&r);
-                return cli_fail125(&err);
-        }
+        int rc = cli_create_container(argc, argv, true, usage, &r, &e, &id);
+        if (rc >= 0)
+                return rc;
+        struct moat_error err;
         bool detach = r.detach, in = r.o.interactive, tty = r.o.tty, rm = r.o.auto_remove;
         cli_run_free(&r);
         int afd = -1;
