@@ -226,6 +226,7 @@ static void hier_free(struct cg_hier *h)
         free(h->ctls);
         free(h->dir);
         closep(&h->dfd);
+        closep(&h->join_fd);
         strv_free(h->made); /* strv_free takes a NULL-terminated vector */
 }
 
@@ -246,7 +247,7 @@ static struct cg_hier *hier_add(struct moat_cgroup *cg, const char *mount, const
         cg->h = xrealloc(cg->h, sizeof *cg->h * (cg->n_h + 1));
         struct cg_hier *h = &cg->h[cg->n_h++];
         memset(h, 0, sizeof *h);
-        h->dfd = -1;
+        h->dfd = h->join_fd = -1;
         h->aux = aux;
         h->ctls = xasprintf(",%s,", ctls);
         h->dir = *mount ? xasprintf("%s/%s%s", cg->root, mount, cg->path) : xasprintf("%s%s", cg->root, cg->path);
@@ -313,7 +314,12 @@ enum moat_cgroup_mode moat_cgroup_mode_of(const struct moat_cgroup *cg) { return
 const char *moat_cgroup_path(const struct moat_cgroup *cg) { return cg->path; }
 int moat_cgroup_dirfd(struct moat_cgroup *cg)
 {
-        return cg->mode == MOAT_CGROUP_V2 ? cg_v2(cg)->dfd : -1;
+        if (cg->mode == MOAT_CGROUP_V2)
+                return cg_v2(cg)->dfd;
+        for (size_t i = 0; i < cg->n_h; i++)
+                if (cg->h[i].aux)
+                        return cg->h[i].dfd;
+        return -1;
 }
 
 /* ---- create / destroy ---- */
@@ -626,18 +632,6 @@ int moat_cgroup_open(const char *root, const char *path, struct moat_cgroup **ou
         return 0;
 }
 
-const char *moat_cgroup_leaf(const struct moat_cgroup *cg, const char *mount_name)
-{
-        size_t rl = strlen(cg->root), ml = strlen(mount_name);
-        for (size_t i = 0; i < cg->n_h; i++) {
-                const char *d = cg->h[i].dir;
-                if (cg->h[i].created && strncmp(d, cg->root, rl) == 0 && d[rl] == '/' &&
-                    strncmp(d + rl + 1, mount_name, ml) == 0 && streq(d + rl + 1 + ml, cg->path))
-                        return d;
-        }
-        return NULL;
-}
-
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err)
 {
         int ret = 0;
@@ -675,6 +669,72 @@ int moat_cgroup_enter(struct moat_cgroup *cg, pid_t pid, struct moat_error *err)
                         return r;
         }
         return 0;
+}
+
+/* Writing a pid to any cgroup.procs takes the kernel's global threadgroup lock for writing, and
+ * the first writer after a quiet spell waits an RCU grace period for it (5-14 ms on these hosts,
+ * paid by every runtime that places its child that way). A single thread moving itself (v1
+ * `tasks`, value 0) needs no such lock, so the new process joins each v1 hierarchy itself,
+ * through files the runtime opened: the kernel checks the opener's credentials, so this works
+ * after the child has entered a user namespace. cgroup2 does not let a thread leave its domain,
+ * so there clone3(CLONE_INTO_CGROUP) places the process at birth (a read lock), with a write of
+ * 0 to cgroup.procs as the fallback on kernels without it. */
+int moat_cgroup_join_prepare(struct moat_cgroup *cg, struct moat_error *err)
+{
+        for (size_t i = 0; i < cg->n_h; i++) {
+                struct cg_hier *h = &cg->h[i];
+                bool v2 = cg->mode == MOAT_CGROUP_V2 || h->aux;
+                if (h->join_fd >= 0 || (h->aux && !h->created))
+                        continue;
+                if (v2 && h->dfd < 0)
+                        h->dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                const char *file = v2 ? "cgroup.procs" : "tasks";
+                if ((!v2 || h->dfd >= 0) && (h->join_fd = open_ctl(cg, h, file, O_WRONLY)) >= 0)
+                        continue;
+                if (h->aux && !h->needed) {
+                        closep(&h->dfd);
+                        h->dfd = -1;
+                        continue;
+                }
+                return moat_error_set(err, errno, "open %s/%s", h->dir, file);
+        }
+        return 0;
+}
+
+int moat_cgroup_join_self(struct moat_cgroup *cg, bool cloned_in, struct moat_error *err)
+{
+        int clone_fd = moat_cgroup_dirfd(cg);
+        int r = 0;
+        for (size_t i = 0; i < cg->n_h; i++) {
+                struct cg_hier *h = &cg->h[i];
+                if (h->join_fd < 0)
+                        continue;
+                bool placed = cloned_in && h->dfd >= 0 && h->dfd == clone_fd;
+                const char *file = h->dfd >= 0 ? "cgroup.procs" : "tasks";
+                struct moat_error scratch;
+                bool optional = h->aux && !h->needed;
+                if (!placed && r == 0) {
+                        int w = cg_fd_write(cg, h->join_fd, h, file, "0", optional ? &scratch : err);
+                        if (!optional)
+                                r = w;
+                }
+                closep(&h->join_fd);
+                h->join_fd = -1;
+        }
+        return r;
+}
+
+void moat_cgroup_join_release(struct moat_cgroup *cg)
+{
+        for (size_t i = 0; i < cg->n_h; i++) {
+                closep(&cg->h[i].join_fd);
+                cg->h[i].join_fd = -1;
+        }
+}
+
+bool moat_cgroup_clone_places_all(const struct moat_cgroup *cg)
+{
+        return cg->mode == MOAT_CGROUP_V2;
 }
 
 int moat_cgroup_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res, struct moat_error *err)

@@ -103,10 +103,22 @@ static inline void moat_cgroup_freep(struct moat_cgroup **cg)
 enum moat_cgroup_mode moat_cgroup_mode_of(const struct moat_cgroup *cg);
 /* The resolved path relative to the hierarchy root, e.g. "/moat/abc" (recorded in state). */
 const char *moat_cgroup_path(const struct moat_cgroup *cg);
-/* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), owned by cg; v1: -1. */
+/* An O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), owned by cg: the v2 leaf, or on a hybrid host
+ * the cgroup2 view's leaf once moat_cgroup_join_prepare has opened it; otherwise -1. */
 int moat_cgroup_dirfd(struct moat_cgroup *cg);
-/* Move pid into the cgroup (every v1 hierarchy, or the v2 one). */
+/* Whether clone3 into moat_cgroup_dirfd() places a process in every hierarchy (pure v2), so a
+ * cgroup namespace made at birth has the right root. */
+bool moat_cgroup_clone_places_all(const struct moat_cgroup *cg);
+/* Move pid into the cgroup (every v1 hierarchy, or the v2 one). Costs the writer an RCU grace
+ * period on a quiet host: new processes use moat_cgroup_join_* instead. */
 int moat_cgroup_enter(struct moat_cgroup *cg, pid_t pid, struct moat_error *err);
+/* A new process joins the cgroup by itself, without the kernel's global threadgroup lock (see
+ * cgroup.c). Before clone: open the files it needs (owned by cg; O_CLOEXEC). In the child, first
+ * thing and while single-threaded: join every hierarchy clone3 did not place it in (cloned_in:
+ * clone3 landed in moat_cgroup_dirfd()), closing the files. In the parent after clone: release. */
+int moat_cgroup_join_prepare(struct moat_cgroup *cg, struct moat_error *err);
+int moat_cgroup_join_self(struct moat_cgroup *cg, bool cloned_in, struct moat_error *err);
+void moat_cgroup_join_release(struct moat_cgroup *cg);
 /* Apply limits to an existing cgroup (update). */
 int moat_cgroup_apply(struct moat_cgroup *cg, const struct moat_cgroup_resources *res, struct moat_error *err);
 /* Give ownership of the cgroup (v2: the directory and its delegatable files; v1: each
@@ -119,9 +131,6 @@ int moat_cgroup_is_frozen(struct moat_cgroup *cg);
 int moat_cgroup_pids(struct moat_cgroup *cg, pid_t **pids, size_t *n, struct moat_error *err);
 /* Send sig to every process in the cgroup (freezing around it so none escape by forking). */
 int moat_cgroup_kill_all(struct moat_cgroup *cg, int sig, struct moat_error *err);
-/* The leaf directory this cgroup made in the hierarchy mounted at <root>/<mount_name> ("pids",
- * "cpu,cpuacct", "systemd", "unified"), or NULL. */
-const char *moat_cgroup_leaf(const struct moat_cgroup *cg, const char *mount_name);
 /* Remove the cgroup directories (waiting briefly for exited processes to leave).
  * Only ever removes what moat_cgroup_create made. */
 int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err);

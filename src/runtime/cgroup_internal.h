@@ -10,7 +10,8 @@
 struct cg_hier {
         char *ctls; /* ",cpu,cpuacct," (v1: the mount's directory name split on ','); "" on v2 */
         char *dir;  /* the leaf: "<root>/<mount>/<path>" */
-        int dfd;    /* v2 leaf directory (for clone3 and openat); -1 otherwise */
+        int dfd;    /* cgroup2 leaf directory (clone3 target, openat base); -1 otherwise */
+        int join_fd; /* moat_cgroup_join_prepare: v1 `tasks` or cgroup2 `cgroup.procs`; -1 otherwise */
         bool created; /* the leaf is ours to remove */
         bool aux;
         bool needed; /* aux, but holding limits (hybrid hugetlb): joining it is no longer optional */

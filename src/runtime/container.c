@@ -29,50 +29,6 @@ static void now_rfc3339(char *buf, size_t len)
                  tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
-/* On cgroup v1 the first write to any cgroup.procs waits an RCU grace period (the kernel's
- * cgroup_threadgroup_rwsem), 5-14 ms here; a write during or just after one does not. A helper
- * process makes a no-op write (itself into the pids cgroup it is already in) as soon as we know
- * we will join one, so the grace period runs while the child is cloned and builds its filesystem
- * rather than after. A process, not a thread: the child is made with a raw clone, and glibc in it
- * would go on believing in the parent's other threads (set*id() signals and waits for them). */
-struct primer {
-        pid_t pid;
-};
-
-static void primer_start(const char *cgroup_root, struct primer *p)
-{
-        p->pid = -1;
-        _cleanup_free_ char *own = NULL;
-        struct moat_error e;
-        if (moat_read_file("/proc/self/cgroup", 65536, &own, NULL, &e) < 0)
-                return;
-        for (char *l = own, *nl; l && *l; l = nl ? nl + 1 : NULL) {
-                nl = strchr(l, '\n');
-                if (nl)
-                        *nl = '\0';
-                char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || strncmp(c1 + 1, "pids:", 5) != 0 || strstr(c2 + 1, ".."))
-                        continue;
-                _cleanup_free_ char *path = xasprintf("%s/pids%s/cgroup.procs", cgroup_root, c2 + 1);
-                p->pid = fork();
-                if (p->pid == 0) {
-                        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-                        if (fd >= 0)
-                                (void) !write(fd, "0", 1);
-                        _exit(0);
-                }
-                return;
-        }
-}
-
-static void primer_join(struct primer *p)
-{
-        if (p->pid > 0)
-                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        p->pid = -1;
-}
-
 static char *state_json_for_hooks(struct moat_container *c, enum moat_status st)
 {
         json_t *o = moat_container_oci_state(c, st);
@@ -232,7 +188,6 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         cr->sync_fd = cr->pty_master = -1;
         cr->c.dirfd = -1;
         int r;
-        struct primer primer = { .pid = -1 };
         if (!moat_runtime_id_valid(o->id))
                 return moat_error_set(err, 0, "invalid container id \"%s\": use 1-1024 of [A-Za-z0-9_+.-], not "
                                               "starting with '.' or '-'",
@@ -287,9 +242,8 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                                             err)) < 0)
                         goto fail;
                 json_object_set_new(cr->c.state, "cgroupPath", json_string(moat_cgroup_path(cr->cg)));
-                /* v1: the join below waits a grace period; begin it now (v2: CLONE_INTO_CGROUP) */
-                if (moat_cgroup_mode_of(cr->cg) == MOAT_CGROUP_V1)
-                        primer_start(rt->cgroup_root ? rt->cgroup_root : "/sys/fs/cgroup", &primer);
+                if ((r = moat_cgroup_join_prepare(cr->cg, err)) < 0)
+                        goto fail;
         }
         /* recorded before any process exists, so a crash from here on leaves a deletable container */
         if ((r = moat_state_save(&cr->c, err)) < 0)
@@ -323,7 +277,7 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                         if (t != MOAT_NS_TIME && spec->ns[t].present && !spec->ns[t].path)
                                 flags |= (uint64_t) moat_ns_clone_flag((enum moat_ns_type) t);
                 /* a cgroup namespace made at birth only has the right root if we are born in the cgroup */
-                if (cgfd < 0)
+                if (cgfd < 0 || !moat_cgroup_clone_places_all(cr->cg))
                         flags &= ~(uint64_t) CLONE_NEWCGROUP;
         } else if (spec->ns[MOAT_NS_PID].present && !spec->ns[MOAT_NS_PID].path && !new_user &&
                    !spec->ns[MOAT_NS_USER].present) {
@@ -357,15 +311,16 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 .state_dirfd = cr->c.dirfd,
                 .cgroup = cr->cg,
         };
-        bool entered;
-        pid_t pid = moat_clone(flags, cgfd, &entered);
-        if (!entered)
+        pid_t pid = moat_clone(flags, cgfd, &ctx.cloned_in_cgroup);
+        if (!ctx.cloned_in_cgroup)
                 ctx.clone_flags = (int) (flags & ~(uint64_t) CLONE_NEWCGROUP);
         if (pid == 0) {
                 close(sp[0]);
                 moat_init_main(&ctx);
         }
         int clone_errno = errno;
+        if (cr->cg)
+                moat_cgroup_join_release(cr->cg); /* the child joins by itself */
         moat_mounts_release_trees(spec); /* the child has its own copies */
         restore_parent_namespaces(&rs);
         close(sp[1]);
@@ -409,21 +364,16 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
         json_object_set_new(cr->c.state, "pidStartTime", json_integer((json_int_t) moat_proc_start_time(pid)));
         cr->c.pid = pid;
         {
-                /* The child builds its filesystem while we join its cgroup (on v1 that costs an RCU
-                 * grace period) and run the runtime's hooks; it waits for PARENT_DONE before it
-                 * needs either. */
+                /* The child builds its filesystem while we run the runtime's hooks; it waits for
+                 * PARENT_DONE before it needs them. */
                 _cleanup_free_ char *hs = state_json_for_hooks(&cr->c, MOAT_STATUS_CREATING);
                 if (moat_sync_send(cr->sync_fd, SYNC_GO, hs, strlen(hs), -1) < 0) {
                         r = setup_failed(cr->sync_fd, err);
                         goto fail;
                 }
-                if (cr->cg) {
-                        if (!entered && (r = moat_cgroup_enter(cr->cg, pid, err)) < 0)
-                                goto fail;
-                        if (new_user && (r = moat_cgroup_chown(cr->cg, host_root_uid(spec, false),
-                                                               host_root_uid(spec, true), err)) < 0)
-                                goto fail;
-                }
+                if (cr->cg && new_user &&
+                    (r = moat_cgroup_chown(cr->cg, host_root_uid(spec, false), host_root_uid(spec, true), err)) < 0)
+                        goto fail;
                 if (spec->process.has_oom_score_adj) {
                         char path[64], val[16];
                         snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
@@ -481,13 +431,11 @@ static int do_create(const struct moat_runtime *rt, const struct moat_create_opt
                 if ((r = moat_write_file_replace(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
                         goto fail;
         }
-        primer_join(&primer);
         if (have_prog)
                 moat_seccomp_program_free(&prog);
         return 0;
 
 fail:
-        primer_join(&primer);
         if (cr->pid > 0) {
                 kill(cr->pid, SIGKILL);
                 waitpid(cr->pid, NULL, 0);
@@ -501,7 +449,6 @@ fail:
                 moat_state_remove(&cr->c, &e2);
         }
 out_noclean:
-        primer_join(&primer);
         if (have_prog)
                 moat_seccomp_program_free(&prog);
         created_release(cr);

@@ -187,16 +187,16 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                         goto out;
                 }
         }
-        int cgfd = cg ? moat_cgroup_dirfd(cg) : -1;
+        if (cg && (r = moat_cgroup_join_prepare(cg, err)) < 0)
+                goto out;
         bool entered;
-        pid = moat_clone(0, cgfd, &entered);
+        pid = moat_clone(0, cg ? moat_cgroup_dirfd(cg) : -1, &entered);
         if (pid == 0) {
                 close(sp[0]);
                 struct moat_error e;
                 moat_error_clear(&e);
-                char go;
-                if (read(sp[1], &go, 1) != 1)
-                        _exit(1);
+                if (cg && moat_cgroup_join_self(cg, entered, &e) < 0)
+                        goto child_fail;
                 /* Defence in depth for CVE-2019-5736: until execve, container processes may not
                  * open our /proc/<pid>/ files (exe, mem, fds). execve makes the user's program
                  * dumpable again unless its credentials change (then fs.suid_dumpable decides);
@@ -243,6 +243,8 @@ child_fail:
                 _exit(1);
         }
         int clone_errno = errno;
+        if (cg)
+                moat_cgroup_join_release(cg);
         if (saved_pidns >= 0) {
                 (void) !setns(saved_pidns, CLONE_NEWPID);
                 close(saved_pidns);
@@ -253,12 +255,6 @@ child_fail:
         if (pid < 0) {
                 r = moat_error_set(err, clone_errno, "clone the exec process");
                 goto out;
-        }
-        if (cg && !entered && (r = moat_cgroup_enter(cg, pid, err)) < 0)
-                goto out_kill;
-        if (write(sp[0], "G", 1) != 1) {
-                r = moat_error_set(err, EPIPE, "exec process exited during setup");
-                goto out_kill;
         }
         {
                 json_t *ost = moat_container_oci_state(&c, MOAT_STATUS_RUNNING);

@@ -93,26 +93,6 @@ static void slow_path(struct moat_init_ctx *ctx, struct moat_error *err)
         }
 }
 
-/* The parent joins our cgroup and runs its hooks while we build the filesystem; this waits for
- * it (once) and then makes the cgroup namespace, whose root must be the container's cgroup. */
-static bool parent_done;
-static int await_parent(void *arg)
-{
-        struct moat_init_ctx *ctx = arg;
-        if (parent_done)
-                return 0;
-        expect(ctx, SYNC_PARENT_DONE, NULL);
-        parent_done = true;
-        const struct moat_spec *spec = ctx->spec;
-        if (spec->ns[MOAT_NS_CGROUP].present && !spec->ns[MOAT_NS_CGROUP].path &&
-            !(ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-                struct moat_error err;
-                moat_error_set(&err, errno, "unshare the cgroup namespace");
-                die(ctx, ctx->sync_fd, &err);
-        }
-        return 0;
-}
-
 static int open_host_devnull(struct moat_error *err)
 {
         int fd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
@@ -144,10 +124,18 @@ void moat_init_main(struct moat_init_ctx *ctx)
         /* our copy of the parent's flocked fd would hold the container's lock until exec */
         close(ctx->state_dirfd);
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (ctx->cgroup && moat_cgroup_join_self(ctx->cgroup, ctx->cloned_in_cgroup, &err) < 0)
+                die(ctx, ctx->sync_fd, &err);
         if (ctx->slow_path)
                 slow_path(ctx, &err);
         else if (join_path_namespaces(spec, true, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
+        /* in our cgroup by now, and in the user namespace that is to own the cgroup namespace */
+        if (spec->ns[MOAT_NS_CGROUP].present && !spec->ns[MOAT_NS_CGROUP].path &&
+            !(ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+                moat_error_set(&err, errno, "unshare the cgroup namespace");
+                die(ctx, ctx->sync_fd, &err);
+        }
 
         _cleanup_free_ char *state = NULL;
         expect(ctx, SYNC_GO, &state);
@@ -169,17 +157,14 @@ void moat_init_main(struct moat_init_ctx *ctx)
         if (!ctx->opts->no_new_keyring)
                 (void) syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 
-        /* Everything that does not need our cgroup is done while the parent joins us to it. */
-        moat_mounts_set_cgroup(ctx->cgroup);
-        bool deferred;
-        if (moat_mounts_setup_rootfs(spec, await_parent, ctx, &deferred, &err) < 0)
+        if (moat_mounts_setup_rootfs(spec, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
         _cleanup_close_ int devnull = open_host_devnull(&err);
         if (devnull < 0 || moat_mounts_finish(spec, devnull, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
-        await_parent(ctx);
-        if (deferred && moat_mounts_cgroup(spec, &err) < 0)
-                die(ctx, ctx->sync_fd, &err);
+        /* the parent ran the createRuntime hooks (and chowned our cgroup for a user namespace)
+         * while we built the filesystem; the rest must follow them */
+        expect(ctx, SYNC_PARENT_DONE, NULL);
         if (run_hooks_in_child(spec, MOAT_HOOK_CREATE_CONTAINER, state, &err) < 0)
                 die(ctx, ctx->sync_fd, &err);
         if (moat_mounts_pivot(spec, &err) < 0)

@@ -77,18 +77,14 @@ struct moat_init_ctx {
         int clone_flags; /* what the clone already created */
         int preserve_fds;
         int state_dirfd; /* the parent's locked state directory: closed first thing */
-        const struct moat_cgroup *cgroup; /* NULL: none (--cgroup-manager disabled) */
+        struct moat_cgroup *cgroup; /* NULL: none (--cgroup-manager disabled); join files prepared */
+        bool cloned_in_cgroup;      /* clone3 placed us in moat_cgroup_dirfd(cgroup) */
 };
 __attribute__((noreturn)) void moat_init_main(struct moat_init_ctx *ctx);
 
 /* ---- mounts (mounts.c); run in the child, in its own mount namespace ---- */
-/* before_cgroup runs once, before the first cgroup mount: the cgroup namespace must exist by then.
- * When *deferred comes back true the cgroup mounts were skipped: moat_mounts_cgroup() makes them. */
-int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
-                             bool *deferred, struct moat_error *err);
-int moat_mounts_cgroup(const struct moat_spec *spec, struct moat_error *err);
-/* The container's cgroup (made by the parent before clone), for the v1 early binds. */
-void moat_mounts_set_cgroup(const struct moat_cgroup *cg);
+/* Called in the container's cgroup and cgroup namespace. */
+int moat_mounts_setup_rootfs(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_pivot(const struct moat_spec *spec, struct moat_error *err);
 int moat_mounts_finish(const struct moat_spec *spec, int devnull_fd, struct moat_error *err);
 /* Open `path` inside the directory rootfd without leaving it, creating missing directories

@@ -258,46 +258,6 @@ static bool host_cgroup2(void)
         return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-/* The container's cgroup as the parent made it (the child's copy of the parent's memory), when it
- * has one: on v1 the child binds its leaf directories instead of mounting each hierarchy after
- * the join (see cgroup_binds_early). */
-static const struct moat_cgroup *own_cgroup;
-
-void moat_mounts_set_cgroup(const struct moat_cgroup *cg)
-{
-        own_cgroup = cg;
-}
-
-/* v1 with a cgroup namespace of our own: mounting a hierarchy must wait until the parent has
- * joined us to our cgroup and we have unshared the namespace (its root is the cgroup we are in
- * then). A bind of our leaf directory, which exists before we are even cloned, shows the same
- * files, and mountinfo prints a cgroup mount's root relative to the reader's cgroup namespace,
- * so once the namespace is made it reads "/" like a mount made in it. So the binds are made
- * while the parent waits out the join's grace period, off the critical path. Only when every
- * hierarchy has our leaf. */
-static bool cgroup_binds_early(const struct moat_spec *spec)
-{
-        if (!own_cgroup || !spec->ns[MOAT_NS_CGROUP].present || spec->ns[MOAT_NS_CGROUP].path ||
-            moat_cgroup_mode_of(own_cgroup) != MOAT_CGROUP_V1 || host_cgroup2())
-                return false;
-        DIR *d = opendir("/sys/fs/cgroup");
-        if (!d)
-                return false;
-        bool all = true;
-        struct dirent *de;
-        while (all && (de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                char p[PATH_MAX];
-                struct stat st;
-                snprintf(p, sizeof p, "/sys/fs/cgroup/%s", de->d_name);
-                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && !moat_cgroup_leaf(own_cgroup, de->d_name))
-                        all = false;
-        }
-        closedir(d);
-        return all;
-}
-
 /* type "cgroup": on a v2 host, cgroup2 itself; on v1/hybrid, a tmpfs with one mount per hierarchy.
  * Without a cgroup namespace of its own the container gets binds of its own cgroup directories. */
 static int mount_cgroup(int rootfd, const struct moat_spec *spec, const struct moat_mount *m, struct moat_error *err)
@@ -335,7 +295,6 @@ static int mount_cgroup(int rootfd, const struct moat_spec *spec, const struct m
                 return dir;
         char dp[32];
         fdpath(dp, dir);
-        bool early = own_ns && cgroup_binds_early(spec);
         _cleanup_free_ char *own = NULL;
         if (moat_read_file("/proc/self/cgroup", 65536, &own, NULL, err) < 0)
                 return -err->code;
@@ -371,13 +330,6 @@ static int mount_cgroup(int rootfd, const struct moat_spec *spec, const struct m
                 bool unified = streq(de->d_name, "unified");
                 _cleanup_free_ char *opts = streq(de->d_name, "systemd") ? xstrdup("none,name=systemd")
                                                                           : xstrdup(de->d_name);
-                if (early) {
-                        if (mount(moat_cgroup_leaf(own_cgroup, de->d_name), sub, NULL, MS_BIND, NULL) < 0) {
-                                r = moat_error_set(err, errno, "bind our cgroup in %s", de->d_name);
-                                break;
-                        }
-                        continue;
-                }
                 if (own_ns) {
                         if (mount("cgroup", sub, unified ? "cgroup2" : "cgroup", flags, unified ? NULL : opts) == 0)
                                 continue;
@@ -413,14 +365,6 @@ static int mount_cgroup(int rootfd, const struct moat_spec *spec, const struct m
         closedir(d);
         if (r < 0)
                 return r;
-        if (early) {
-                /* the tmpfs and every bind on it at once */
-                struct mount_attr_ attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-                                                        ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) };
-                if (syscall(SYS_mount_setattr, dir, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-                        return moat_error_set(err, errno, "set %s read-only", m->destination);
-                return 0;
-        }
         if (flags & MS_RDONLY && mount(NULL, dp, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return moat_error_set(err, errno, "remount %s read-only", m->destination);
         return 0;
@@ -635,54 +579,8 @@ static char *mountpoint_of(const char *path)
         return best;
 }
 
-static bool is_cgroup_mount(const struct moat_mount *m)
+int moat_mounts_setup_rootfs(const struct moat_spec *spec, struct moat_error *err)
 {
-        return !(m->ext & MOAT_MOUNT_BIND) && m->type && (streq(m->type, "cgroup") || streq(m->type, "cgroup2"));
-}
-
-static bool path_under(const char *path, const char *dir)
-{
-        size_t l = strlen(dir);
-        return strncmp(path, dir, l) == 0 && (path[l] == '/' || path[l] == '\0' || streq(dir, "/"));
-}
-
-/* cgroup mounts can wait until last (after the parent has joined us to our cgroup, which on v1
- * costs it an RCU grace period) when nothing else is mounted, masked or made read-only below them. */
-static bool can_defer_cgroup_mounts(const struct moat_spec *spec)
-{
-        for (size_t i = 0; i < spec->n_mounts; i++) {
-                const struct moat_mount *m = &spec->mounts[i];
-                if (!is_cgroup_mount(m))
-                        continue;
-                for (size_t j = i + 1; j < spec->n_mounts; j++)
-                        if (path_under(spec->mounts[j].destination, m->destination))
-                                return false;
-                for (char **p = spec->masked_paths; p && *p; p++)
-                        if (path_under(*p, m->destination))
-                                return false;
-                for (char **p = spec->readonly_paths; p && *p; p++)
-                        if (path_under(*p, m->destination))
-                                return false;
-        }
-        return true;
-}
-
-int moat_mounts_cgroup(const struct moat_spec *spec, struct moat_error *err)
-{
-        _cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return moat_error_set(err, errno, "open rootfs %s", spec->root_path);
-        for (size_t i = 0; i < spec->n_mounts; i++)
-                if (is_cgroup_mount(&spec->mounts[i]) && mount_one(rootfd, spec, &spec->mounts[i], err) < 0)
-                        return moat_error_wrap(err, "mounts[%zu]", i);
-        return 0;
-}
-
-int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(void *), void *arg,
-                             bool *deferred, struct moat_error *err)
-{
-        bool early = cgroup_binds_early(spec);
-        *deferred = !early && can_defer_cgroup_mounts(spec);
         unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : (MS_SLAVE | MS_REC);
         /* nothing we mount may propagate back to the host */
         if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
@@ -701,12 +599,7 @@ int moat_mounts_setup_rootfs(const struct moat_spec *spec, int (*before_cgroup)(
         if (rootfd < 0)
                 return moat_error_set(err, errno, "open rootfs %s", spec->root_path);
         for (size_t i = 0; i < spec->n_mounts; i++) {
-                const struct moat_mount *m = &spec->mounts[i];
-                if (is_cgroup_mount(m) && *deferred)
-                        continue;
-                if (is_cgroup_mount(m) && !early && before_cgroup && before_cgroup(arg) < 0)
-                        return moat_error_set(err, EPIPE, "the runtime went away during setup");
-                int r = mount_one(rootfd, spec, m, err);
+                int r = mount_one(rootfd, spec, &spec->mounts[i], err);
                 if (r < 0)
                         return moat_error_wrap(err, "mounts[%zu]", i);
         }

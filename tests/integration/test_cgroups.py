@@ -44,6 +44,33 @@ def test_cgroup_path_and_limits_at_create(rt):
         assert read(os.path.join(cgroup_path(st["pid"], "cpu"), "cpu.cfs_period_us")).strip() == "100000"
 
 
+def host_cgroup_lines(pid):
+    with open("/proc/%d/cgroup" % pid) as f:
+        return [l.split(":", 2) for l in f.read().splitlines()]
+
+
+@pytest.mark.v2
+def test_first_and_exec_processes_join_every_hierarchy(rt):
+    """The container's processes put themselves into its cgroup (a v1 thread moving itself, or
+    clone3 into the cgroup2 leaf): on the host every hierarchy, v1 controllers and the hybrid
+    host's cgroup2 view alike, lists them in the container's cgroup, and inside the cgroup
+    namespace, made after the join, each reads as its root."""
+    b = rt.bundle(["sleep", "100"])
+    st = rt.start_detached(b)
+    want = "/%s/%s" % ("moat-test", b.cid)
+    unified = os.path.isdir("/sys/fs/cgroup/unified/moat-test/" + b.cid)
+    for hid, ctrls, path in host_cgroup_lines(st["pid"]):
+        if hid == "0" and not CGROUP_V2 and not unified:
+            continue
+        assert path == want, (hid, ctrls, path)
+    r = rt.ok("exec", b.cid, "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup")
+    mine, init = r.stdout.split("--\n")
+    assert mine == init, (mine, init)
+    for line in init.splitlines():
+        hid, ctrls, path = line.split(":", 2)
+        assert path == "/", line
+
+
 def test_cgroup_removed_on_delete(rt):
     b = rt.bundle(["sleep", "100"])
     st = rt.start_detached(b)

@@ -577,6 +577,51 @@ static void test_v2_stats(void **state)
         cleanup_root(r);
 }
 
+/* A new process joins by itself: v1 through `tasks` (a thread moving itself, "0"), cgroup2
+ * through clone3 into the leaf, or "0" to its cgroup.procs when clone3 could not. */
+static void test_join_self(void **state)
+{
+        struct moat_error err;
+        const char *v1[] = {"cpu,cpuacct", "memory", "blkio", "devices", "freezer", "hugetlb", "systemd", "pids",
+                            "cpuset"};
+        char *r = fake_v1(true);
+        for (int cloned_in = 0; cloned_in <= 1; cloned_in++) {
+                _cleanup_cgroup_ struct moat_cgroup *cg = NULL;
+                const char *id = cloned_in ? "j1" : "j0";
+                assert_int_equal(moat_cgroup_create(r, NULL, id, NULL, &cg, &err), 0);
+                assert_int_equal(moat_cgroup_dirfd(cg), -1);
+                assert_int_equal(moat_cgroup_join_prepare(cg, &err), 0);
+                /* the hybrid host's cgroup2 view is the clone3 target; the v1 hierarchies are not */
+                assert_true(moat_cgroup_dirfd(cg) >= 0);
+                assert_false(moat_cgroup_clone_places_all(cg));
+                assert_int_equal(moat_cgroup_join_self(cg, cloned_in, &err), 0);
+                for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
+                        _cleanup_free_ char *rel = xasprintf("%s/moat/%s/tasks", v1[i], id);
+                        assert_file(r, rel, "0\n");
+                        _cleanup_free_ char *procs = xasprintf("%s/moat/%s/cgroup.procs", v1[i], id);
+                        assert_false(exists(r, procs));
+                }
+                /* (the fake tree's files appear when opened) */
+                _cleanup_free_ char *u = xasprintf("unified/moat/%s/cgroup.procs", id);
+                assert_file(r, u, cloned_in ? "" : "0\n");
+                moat_cgroup_join_release(cg); /* nothing left to close */
+        }
+        cleanup_root(r);
+
+        r = fake_v2();
+        for (int cloned_in = 0; cloned_in <= 1; cloned_in++) {
+                _cleanup_cgroup_ struct moat_cgroup *cg = NULL;
+                const char *id = cloned_in ? "j1" : "j0";
+                assert_int_equal(moat_cgroup_create(r, NULL, id, NULL, &cg, &err), 0);
+                assert_int_equal(moat_cgroup_join_prepare(cg, &err), 0);
+                assert_true(moat_cgroup_clone_places_all(cg));
+                assert_int_equal(moat_cgroup_join_self(cg, cloned_in, &err), 0);
+                _cleanup_free_ char *procs = xasprintf("moat/%s/cgroup.procs", id);
+                assert_file(r, procs, cloned_in ? "" : "0\n");
+        }
+        cleanup_root(r);
+}
+
 /* ---- v1 ---- */
 
 static void test_v1_create_apply(void **state)
@@ -735,6 +780,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_v2_lifecycle, remove_roots),
                 cmocka_unit_test_teardown(test_v2_stats, remove_roots),
                 cmocka_unit_test_teardown(test_chown, remove_roots),
+                cmocka_unit_test_teardown(test_join_self, remove_roots),
                 cmocka_unit_test_teardown(test_v1_create_apply, remove_roots),
                 cmocka_unit_test_teardown(test_v1_missing_controller, remove_roots),
         };
