@@ -90,9 +90,16 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
 int moat_engine_start(struct moat_engine *e, const char *name_or_id, int *attach_fd, struct moat_error *err);
 /* Connect to a running container's monitor. */
 int moat_engine_attach(struct moat_engine *e, const char *name_or_id, int *fd, struct moat_error *err);
-/* Pump the attachment: our stdin to the container (when stdin), its output to our stdout/stderr,
- * signals forwarded; returns the container's exit code (or -1 when the monitor went away). */
-int moat_engine_attach_stream(int fd, bool stdin_open, bool tty);
+/* The caller's side of an attachment: in_fd -1 when the container gets no input; with tty, the
+ * terminal (in_fd, else out_fd) is put in raw mode for the duration and its size sent along. */
+struct moat_attach_io {
+        int in_fd, out_fd, err_fd;
+        bool tty;
+};
+/* Pump the attachment: in_fd to the container, its output to out_fd/err_fd (and the monitor's
+ * errors to err_fd as "moat: ..." lines), the caller's INT, TERM, HUP, QUIT, USR1, USR2 forwarded
+ * (blocked meanwhile); returns the container's exit code (or -1 when the monitor went away). */
+int moat_engine_attach_stream(int fd, const struct moat_attach_io *io);
 
 int moat_engine_stop(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err);
 int moat_engine_kill(struct moat_engine *e, const char *name_or_id, int sig, struct moat_error *err);

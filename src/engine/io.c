@@ -13,18 +13,19 @@
 #include "engine/attach.h"
 #include "engine/internal.h"
 
-static void send_winsize(int fd)
+static void send_winsize(int fd, const struct moat_attach_io *io)
 {
         struct winsize ws;
-        if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+        if (ioctl(io->in_fd, TIOCGWINSZ, &ws) == 0 || ioctl(io->out_fd, TIOCGWINSZ, &ws) == 0) {
                 char b[32];
                 int n = snprintf(b, sizeof b, "%u %u", ws.ws_row, ws.ws_col);
                 moat_frame_send(fd, FRAME_RESIZE, b, (size_t) n);
         }
 }
 
-int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
+int moat_engine_attach_stream(int fd, const struct moat_attach_io *io)
 {
+        bool tty = io->tty, stdin_open = io->in_fd >= 0;
         sigset_t set;
         sigemptyset(&set);
         int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -35,17 +36,18 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
         int sfd = signalfd(-1, &set, SFD_CLOEXEC);
         struct termios saved;
         bool raw = false;
-        if (tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+        int term = io->in_fd >= 0 ? io->in_fd : io->out_fd;
+        if (tty && isatty(term) && tcgetattr(term, &saved) == 0) {
                 struct termios t = saved;
                 cfmakeraw(&t);
-                raw = tcsetattr(0, TCSANOW, &t) == 0;
+                raw = tcsetattr(term, TCSANOW, &t) == 0;
         }
         if (tty)
-                send_winsize(fd);
+                send_winsize(fd, io);
         int code = -1;
         static char buf[MOAT_FRAME_MAX + 1];
         for (;;) {
-                struct pollfd p[3] = { { fd, POLLIN, 0 }, { stdin_open ? 0 : -1, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+                struct pollfd p[3] = { { fd, POLLIN, 0 }, { stdin_open ? io->in_fd : -1, POLLIN, 0 }, { sfd, POLLIN, 0 } };
                 if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -56,7 +58,7 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
                         if (read(sfd, &si, sizeof si) == sizeof si) {
                                 if (si.ssi_signo == SIGWINCH) {
                                         if (tty)
-                                                send_winsize(fd);
+                                                send_winsize(fd, io);
                                 } else {
                                         char b[16];
                                         int n = snprintf(b, sizeof b, "%u", si.ssi_signo);
@@ -65,7 +67,7 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
                         }
                 }
                 if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        ssize_t n = read(0, buf, MOAT_FRAME_MAX);
+                        ssize_t n = read(io->in_fd, buf, MOAT_FRAME_MAX);
                         if (n > 0)
                                 moat_frame_send(fd, FRAME_STDIN, buf, (size_t) n);
                         else if (n == 0 || errno != EINTR) {
@@ -79,22 +81,24 @@ int moat_engine_attach_stream(int fd, bool stdin_open, bool tty)
                         if (moat_frame_recv(fd, &t, buf, &len) < 0)
                                 break;
                         if (t == FRAME_STDOUT)
-                                (void) moat_write_all(1, buf, len);
+                                (void) moat_write_all(io->out_fd, buf, len);
                         else if (t == FRAME_STDERR)
-                                (void) moat_write_all(2, buf, len);
+                                (void) moat_write_all(io->err_fd, buf, len);
                         else if (t == FRAME_EXIT) {
                                 code = atoi(buf);
                                 break;
                         } else if (t == FRAME_ERROR) {
                                 if (raw)
-                                        tcsetattr(0, TCSANOW, &saved);
+                                        tcsetattr(term, TCSANOW, &saved);
                                 raw = false;
-                                fprintf(stderr, "moat: %s\n", buf);
+                                (void) moat_write_all(io->err_fd, "moat: ", 6);
+                                (void) moat_write_all(io->err_fd, buf, len);
+                                (void) moat_write_all(io->err_fd, "\n", 1);
                         }
                 }
         }
         if (raw)
-                tcsetattr(0, TCSANOW, &saved);
+                tcsetattr(term, TCSANOW, &saved);
         if (sfd >= 0)
                 close(sfd);
         sigprocmask(SIG_UNBLOCK, &set, NULL);

@@ -31,7 +31,7 @@ int cmd_attach(int argc, char **argv)
         if (moat_engine_attach(e, argv[optind], &fd, &err) < 0)
                 return cli_fail(&err);
         moat_engine_close(STEAL(e));
-        int code = moat_engine_attach_stream(fd, in, tty);
+        int code = cli_attach_stdio(fd, in, tty);
         close(fd);
         return code < 0 ? 1 : code;
 }

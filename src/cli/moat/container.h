@@ -30,6 +30,8 @@ int cli_each_container(int argc, char **argv, const char *usage, cli_container_o
 int cli_each_container_timeout(int argc, char **argv, const char *usage, const struct option *opts,
                                cli_container_op op);
 int cli_open_engine(struct moat_engine **e);
+/* Pump an attachment between our stdio and the container; its exit code, -1 if the monitor left. */
+int cli_attach_stdio(int fd, bool stdin_open, bool tty);
 /* docker's exit code for an engine error: 125 */
 int cli_fail125(const struct moat_error *err);
 void cli_humanize(int64_t seconds, char *buf, size_t len);

@@ -38,6 +38,12 @@ int cli_each_container_timeout(int argc, char **argv, const char *usage, const s
         return cli_each_container(argc, argv, usage, op, &timeout);
 }
 
+int cli_attach_stdio(int fd, bool stdin_open, bool tty)
+{
+        struct moat_attach_io io = { .in_fd = stdin_open ? 0 : -1, .out_fd = 1, .err_fd = 2, .tty = tty };
+        return moat_engine_attach_stream(fd, &io);
+}
+
 int cli_open_engine(struct moat_engine **e)
 {
         struct moat_error err;

@@ -44,7 +44,7 @@ int cmd_run(int argc, char **argv)
         /* nothing of the engine may stay open while we wait: the container's end is recorded by
          * other processes */
         moat_engine_close(STEAL(e));
-        int code = moat_engine_attach_stream(afd, in, tty);
+        int code = cli_attach_stdio(afd, in, tty);
         close(afd);
         if (code < 0) {
                 fprintf(stderr, "moat: lost the connection to the container's monitor\n");

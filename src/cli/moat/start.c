@@ -88,7 +88,7 @@ int cmd_start(int argc, char **argv)
                         moat_container_info_clear(&info);
                 }
                 moat_engine_close(STEAL(e));
-                int code = moat_engine_attach_stream(afd, in, tty);
+                int code = cli_attach_stdio(afd, in, tty);
                 close(afd);
                 return code < 0 ? 1 : code;
         }
