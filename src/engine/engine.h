@@ -139,6 +139,10 @@ int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat
 /* labels: a JSON object of strings, or NULL; an existing volume is left as it is */
 int moat_engine_volume_create(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err);
 int moat_engine_volume_list(struct moat_engine *e, char ***names, size_t *n, struct moat_error *err);
+/* docker's volume ls: each volume as volume_inspect describes it plus "Links" (the containers that
+ * refer to it), kept when it passes every "KEY=VALUE" filter: name (a regular expression), label
+ * (KEY or KEY=VALUE), dangling (true|false: no container refers to it), driver (local). */
+int moat_engine_volume_list_filtered(struct moat_engine *e, char **filters, json_t **out, struct moat_error *err);
 /* Refused while a container refers to the volume. */
 int moat_engine_volume_remove(struct moat_engine *e, const char *name, struct moat_error *err);
 int moat_engine_volume_inspect(struct moat_engine *e, const char *name, json_t **out, struct moat_error *err);

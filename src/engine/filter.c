@@ -96,7 +96,7 @@ static int check(struct moat_engine *e, char **v, struct filters *f, struct moat
         return 0;
 }
 
-static bool regex_matches(const char *re, const char *s)
+bool moat_filter_regex(const char *re, const char *s)
 {
         regex_t x;
         if (regcomp(&x, re, REG_EXTENDED | REG_NOSUB) != 0)
@@ -106,7 +106,7 @@ static bool regex_matches(const char *re, const char *s)
         return m;
 }
 
-static bool label_match(json_t *labels, const char *want)
+bool moat_filter_label(json_t *labels, const char *want)
 {
         const char *eq = strchr(want, '=');
         _cleanup_free_ char *k = eq ? xstrndup(want, (size_t) (eq - want)) : xstrdup(want);
@@ -141,7 +141,7 @@ static bool match(const struct filters *f, const struct moat_container_info *c)
                 const char *val = eq + 1;
                 size_t kl = (size_t) (eq - f->v[i]);
                 if (kl == 5 && startswith(f->v[i], "label")) {
-                        if (!label_match(c->labels, val))
+                        if (!moat_filter_label(c->labels, val))
                                 return false;
                         continue;
                 }
@@ -151,10 +151,10 @@ static bool match(const struct filters *f, const struct moat_container_info *c)
                         seen[k] = true;
                         bool m = false;
                         switch (k) {
-                        case 0: m = regex_matches(val, c->id); break;
+                        case 0: m = moat_filter_regex(val, c->id); break;
                         case 1: {
                                 _cleanup_free_ char *slashed = xasprintf("/%s", c->name);
-                                m = regex_matches(val, c->name) || regex_matches(val, slashed);
+                                m = moat_filter_regex(val, c->name) || moat_filter_regex(val, slashed);
                                 break;
                         }
                         case 2: m = streq(val, state); break;

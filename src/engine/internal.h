@@ -36,6 +36,10 @@ void moat_engine_event(struct moat_engine *e, const char *action, const char *id
  * running already (another process started it first) */
 int moat_engine_start_once(struct moat_engine *e, const char *name_or_id, bool *started, struct moat_error *err);
 char *moat_engine_volume_path(struct moat_engine *e, const char *name);
+/* docker's filter matching (filter.c): an unanchored extended regular expression (false when it
+ * does not compile); a label filter "KEY" or "KEY=VALUE" against a labels object. */
+bool moat_filter_regex(const char *re, const char *s);
+bool moat_filter_label(json_t *labels, const char *want);
 /* Create volume name (labels: NULL or an object) unless it exists: 1 created, 0 existed. */
 int moat_engine_volume_make(struct moat_engine *e, const char *name, json_t *labels, struct moat_error *err);
 /* docker's label on an anonymous volume (-v /dest, --mount without source, the image's Volumes) */

@@ -2,6 +2,7 @@
  * created on first use by `-v NAME:/dest`, kept until removed, refused removal while a container
  * refers to it. */
 #include <ctype.h>
+#include <regex.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -200,5 +201,103 @@ int moat_engine_volume_prune(struct moat_engine *e, bool all, char ***removed, u
         }
         out[k] = NULL;
         *removed = out;
+        return 0;
+}
+
+static int64_t links_of(struct moat_engine *e, const char *name)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        struct moat_error err;
+        if (moat_db_prepare(e->db,
+                            "SELECT count(DISTINCT containers.id) FROM containers, "
+                            "json_each(containers.config, '$.Volumes') WHERE json_each.value = ?",
+                            &s, &err) < 0)
+                return 0;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+static int volume_filters_check(char **filters, struct moat_error *err)
+{
+        for (size_t i = 0; filters && filters[i]; i++) {
+                const char *f = filters[i], *eq = strchr(f, '=');
+                if (!eq)
+                        return moat_error_set(err, 0, "bad format of filter (expected name=value): %s", f);
+                const char *val = eq + 1;
+                size_t kl = (size_t) (eq - f);
+                if (kl == 4 && startswith(f, "name")) {
+                        regex_t re;
+                        if (regcomp(&re, val, REG_EXTENDED | REG_NOSUB) != 0)
+                                return moat_error_set(err, 0, "invalid filter '%s': not a regular expression", f);
+                        regfree(&re);
+                } else if (kl == 8 && startswith(f, "dangling")) {
+                        if (!streq(val, "true") && !streq(val, "false") && !streq(val, "1") && !streq(val, "0"))
+                                return moat_error_set(err, 0, "invalid filter '%s': dangling is true or false", f);
+                } else if (kl == 5 && startswith(f, "label")) {
+                        if (!*val)
+                                return moat_error_set(err, 0, "invalid filter '%s': label takes KEY or KEY=VALUE", f);
+                } else if (!(kl == 6 && startswith(f, "driver"))) {
+                        return moat_error_set(err, 0, "invalid filter '%.*s' (the filters are name, label, dangling, "
+                                                      "driver)", (int) kl, f);
+                }
+        }
+        return 0;
+}
+
+/* Values of one key are alternatives, except label, where every one must hold; keys combine with
+ * AND (as for ps). */
+static bool volume_match(char **filters, json_t *v)
+{
+        const char *keys[] = { "name", "dangling", "driver" };
+        bool seen[ARRAY_SIZE(keys)] = { 0 }, hit[ARRAY_SIZE(keys)] = { 0 };
+        const char *name = json_string_value(json_object_get(v, "Name"));
+        bool dangling = json_integer_value(json_object_get(v, "Links")) == 0;
+        for (size_t i = 0; filters && filters[i]; i++) {
+                const char *eq = strchr(filters[i], '='), *val = eq + 1;
+                size_t kl = (size_t) (eq - filters[i]);
+                if (kl == 5 && startswith(filters[i], "label")) {
+                        if (!moat_filter_label(json_object_get(v, "Labels"), val))
+                                return false;
+                        continue;
+                }
+                for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+                        if (strlen(keys[k]) != kl || strncmp(filters[i], keys[k], kl) != 0)
+                                continue;
+                        seen[k] = true;
+                        if (k == 0)
+                                hit[k] |= moat_filter_regex(val, name);
+                        else if (k == 1)
+                                hit[k] |= dangling == (streq(val, "true") || streq(val, "1"));
+                        else
+                                hit[k] |= streq(val, "local");
+                }
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+                if (seen[k] && !hit[k])
+                        return false;
+        return true;
+}
+
+int moat_engine_volume_list_filtered(struct moat_engine *e, char **filters, json_t **out, struct moat_error *err)
+{
+        int r = volume_filters_check(filters, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **names = NULL;
+        size_t n;
+        if ((r = moat_engine_volume_list(e, &names, &n, err)) < 0)
+                return r;
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++) {
+                json_t *v;
+                struct moat_error e2;
+                if (moat_engine_volume_inspect(e, names[i], &v, &e2) < 0)
+                        continue; /* removed meanwhile */
+                json_object_set_new(v, "Links", json_integer(links_of(e, names[i])));
+                if (volume_match(filters, v))
+                        json_array_append(a, v);
+                json_decref(v);
+        }
+        *out = a;
         return 0;
 }

@@ -131,9 +131,42 @@ def test_volume_create_labels_and_refused_options(moat):
     for args in (["-d", "nfs", "x1"], ["-o", "type=tmpfs", "x2"], ["a1", "a2"], ["--bogus", "x3"]):
         p = moat("volume", "create", *args)
         assert p.returncode == 125, (args, p.stderr)
-    for args in (["--format", "json"], ["--filter", "dangling=true"], ["extra"]):
+    for args in (["extra"], ["--filter", "bogus=1"], ["-f", "dangling=maybe"], ["-f", "name=("],
+                 ["--format", "{{.Nope"]):
         assert moat("volume", "ls", *args).returncode == 125, args
     assert sorted(moat("volume", "ls", "-q").stdout.split()) == sorted(["lab", "named2", anon])
+
+
+def test_volume_ls_filters_and_format(moat):
+    import json
+    moat("volume", "create", "--label", "team=a", "--label", "tier=db", "va", check=True)
+    moat("volume", "create", "--label", "team=b", "vb", check=True)
+    moat("volume", "create", "other", check=True)
+    cid = moat("create", "-v", "vb:/d", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+
+    def names(*args):
+        return moat("volume", "ls", "-q", *args, check=True).stdout.split()
+    assert names() == ["other", "va", "vb"]
+    assert names("-f", "label=team") == ["va", "vb"]
+    assert names("-f", "label=team=a") == ["va"]
+    assert names("-f", "label=team", "-f", "label=tier=db") == ["va"]  # every label must hold
+    assert names("-f", "name=^v") == ["va", "vb"]
+    assert names("-f", "name=va", "-f", "name=other") == ["other", "va"]  # one key: alternatives
+    assert names("-f", "dangling=true") == ["other", "va"]
+    assert names("--filter", "dangling=false") == ["vb"]
+    assert names("-f", "driver=local", "-f", "name=b$") == ["vb"]
+    assert names("-f", "driver=nfs") == []
+    out = moat("volume", "ls", check=True).stdout.splitlines()
+    assert out[0].split() == ["DRIVER", "VOLUME", "NAME"] and out[1].split() == ["local", "other"]
+    p = moat("volume", "ls", "-f", "name=^v", "--format", '{{.Name}}:{{.Label "team"}}:{{.Links}}', check=True)
+    assert p.stdout == "va:a:0\nvb:b:1\n"
+    rows = [json.loads(l) for l in moat("volume", "ls", "--format", "json", check=True).stdout.splitlines()]
+    va = [r for r in rows if r["Name"] == "va"][0]
+    assert va["Driver"] == "local" and va["Mountpoint"].startswith(moat.root)
+    assert sorted(va["Labels"].split(",")) == ["team=a", "tier=db"]
+    t = moat("volume", "ls", "--format", "table {{.Name}}\t{{.Labels}}", "-f", "name=other", check=True).stdout
+    assert t.splitlines()[0].split() == ["VOLUME", "NAME", "LABELS"] and t.splitlines()[1].split() == ["other"]
 
 
 def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):

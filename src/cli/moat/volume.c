@@ -2,10 +2,97 @@
 #include <sys/random.h>
 
 #include "container.h"
+#include "format.h"
+
+#define VOLUME_TABLE "table {{.Driver}}\t{{.Name}}"
+
+/* docker's fields for a volume listing */
+static json_t *volume_item(json_t *v)
+{
+        json_t *labels = json_object_get(v, "Labels");
+        char *joined = xstrdup("");
+        const char *k;
+        json_t *val;
+        json_object_foreach(labels, k, val)
+        {
+                char *n = xasprintf("%s%s%s=%s", joined, *joined ? "," : "", k, json_string_value(val));
+                free(joined);
+                joined = n;
+        }
+        json_t *item = json_pack("{s:O,s:O,s:O,s:O,s:O,s:s,s:O,s:s}", "Name", json_object_get(v, "Name"), "Driver",
+                                 json_object_get(v, "Driver"), "Scope", json_object_get(v, "Scope"), "Mountpoint",
+                                 json_object_get(v, "Mountpoint"), "CreatedAt", json_object_get(v, "CreatedAt"),
+                                 "Labels", joined, "Links", json_object_get(v, "Links"), "Size", "N/A");
+        free(joined);
+        return item;
+}
+
+static int volume_ls(struct moat_engine *e, int argc, char **argv, const char *usage)
+{
+        static const struct option lopts[] = { { "quiet", no_argument, NULL, 'q' },
+                                               { "filter", required_argument, NULL, 'f' },
+                                               { "format", required_argument, NULL, 'F' },
+                                               {} };
+        bool quiet = false;
+        const char *format = NULL;
+        _cleanup_strv_ char **filters = XNEW(char *, 1);
+        size_t nf = 0;
+        int c;
+        optind = 0;
+        while ((c = cli_getopt(argc, argv, "qf:", lopts, NULL)) != -1) {
+                if (c == 'q')
+                        quiet = true;
+                else if (c == 'f')
+                        cli_strv_add(&filters, &nf, optarg);
+                else if (c == 'F')
+                        format = optarg;
+                else
+                        return cli_usage(usage);
+        }
+        if (optind < argc)
+                return cli_usage(usage);
+        struct moat_error err;
+        struct cli_format *fmt = NULL;
+        if (!quiet && cli_format_parse(format ? format : VOLUME_TABLE, VOLUME_TABLE, &fmt, &err) < 0)
+                return cli_fail125(&err);
+        json_t *vols;
+        if (moat_engine_volume_list_filtered(e, filters, &vols, &err) < 0) {
+                cli_format_free(fmt);
+                return cli_fail125(&err);
+        }
+        size_t i;
+        json_t *v;
+        int r = 0;
+        if (quiet) {
+                json_array_foreach(vols, i, v)
+                        printf("%s\n", json_string_value(json_object_get(v, "Name")));
+        } else {
+                json_t *headers = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "Driver", "DRIVER", "Name",
+                                            "VOLUME NAME", "Scope", "SCOPE", "Mountpoint", "MOUNTPOINT", "Labels",
+                                            "LABELS", "Links", "LINKS", "Size", "SIZE", "CreatedAt", "CREATED");
+                r = cli_format_header(fmt, headers, &err);
+                json_decref(headers);
+                json_array_foreach(vols, i, v)
+                {
+                        if (r < 0)
+                                break;
+                        json_t *item = volume_item(v);
+                        json_t *methods = json_pack("{s:O}", "Label", json_object_get(v, "Labels"));
+                        r = cli_format_add(fmt, item, methods, &err);
+                        json_decref(methods);
+                        json_decref(item);
+                }
+                if (r == 0)
+                        cli_format_flush(fmt);
+                cli_format_free(fmt);
+        }
+        json_decref(vols);
+        return r < 0 ? cli_fail125(&err) : 0;
+}
 
 int cmd_volume(int argc, char **argv)
 {
-        static const char usage[] = "volume create [--label K=V]... [NAME] | ls [-q] | inspect NAME... | rm NAME... | "
+        static const char usage[] = "volume create [--label K=V]... [NAME] | ls [-q] [-f KEY=VALUE]... [--format FORMAT] | inspect NAME... | rm NAME... | "
                                     "prune [-a] [-f]";
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 fprintf(argc < 2 ? stderr : stdout, "Usage: moat %s\n", usage);
@@ -80,36 +167,8 @@ int cmd_volume(int argc, char **argv)
                 printf("%s\n", name);
                 return 0;
         }
-        if (streq(sub, "ls") || streq(sub, "list")) {
-                static const struct option lopts[] = { { "quiet", no_argument, NULL, 'q' },
-                                                       { "filter", required_argument, NULL, 'f' },
-                                                       { "format", required_argument, NULL, 'F' },
-                                                       {} };
-                bool quiet = false;
-                int c;
-                optind = 0;
-                while ((c = cli_getopt(argc - 1, argv + 1, "qf:", lopts, NULL)) != -1) {
-                        if (c == 'q')
-                                quiet = true;
-                        else if (c == 'f' || c == 'F') {
-                                fprintf(stderr, "moat: volume ls %s is not supported yet\n",
-                                        c == 'f' ? "--filter" : "--format");
-                                return 125;
-                        } else
-                                return cli_usage(usage);
-                }
-                if (optind < argc - 1)
-                        return cli_usage(usage);
-                _cleanup_strv_ char **v = NULL;
-                size_t n;
-                if (moat_engine_volume_list(e, &v, &n, &err) < 0)
-                        return cli_fail(&err);
-                if (!quiet)
-                        printf("DRIVER    VOLUME NAME\n");
-                for (size_t i = 0; i < n; i++)
-                        printf(quiet ? "%s\n" : "local     %s\n", v[i]);
-                return 0;
-        }
+        if (streq(sub, "ls") || streq(sub, "list"))
+                return volume_ls(e, argc - 1, argv + 1, usage);
         if (streq(sub, "inspect")) {
                 json_t *all = json_array();
                 for (int i = 2; i < argc; i++) {
