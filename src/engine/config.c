@@ -374,7 +374,7 @@ static void add_mounts(struct moat_engine *e, json_t *mounts, const struct moat_
                         json_array_append_new(insp, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind", "Source",
                                                               m->source, "Destination", m->target, "Mode", "", "RW",
                                                               !m->ro, "Propagation", prop));
-                        json_array_append_new(weak, json_pack("s+", from_mount ? "--mount=" : "--volume=", m->spec));
+                        json_array_append_new(weak, json_pack("s+", m->inherited ? "--volumes-from=" : from_mount ? "--mount=" : "--volume=", m->spec));
                 } else if (m->type == MOAT_MOUNT_REQ_VOLUME) {
                         _cleanup_free_ char *path = moat_engine_volume_path(e, m->source);
                         const char *vo[] = { "rbind", "nosuid", "nodev", rw, "rprivate" };
@@ -708,6 +708,7 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
                                (json_int_t) (o->pids_limit ? o->pids_limit : 2048), "CapAdd", strv_json(o->cap_add),
                                "CapDrop", strv_json(o->cap_drop), "Binds", strv_json(o->binds), "Tmpfs",
                                strv_json(o->tmpfs));
+        json_object_set_new(hc, "VolumesFrom", strv_json(o->volumes_from));
         json_t *so = json_array();
         json_array_append_new(so, json_string("no-new-privileges"));
         if (o->privileged || (o->seccomp && streq(o->seccomp, "unconfined")))

@@ -732,7 +732,7 @@ int moat_engine_create(struct moat_engine *e, const struct moat_container_opts *
                 size_t n_mr = 0;
                 json_t *used = json_array();
                 made = json_array();
-                if ((r = moat_mount_reqs_parse(o, icfg, &mr, &n_mr, err)) < 0 ||
+                if ((r = moat_mount_reqs_parse(e, o, icfg, &mr, &n_mr, err)) < 0 ||
                     (r = moat_mount_reqs_prepare(e, mr, n_mr, mp ? mp : rootfs, own_userns ? &uns : NULL, used, made, err)) < 0 ||
                     (r = moat_engine_build_spec(e, id, o, icfg, mp ? mp : rootfs, mr, n_mr, &spec, &rec, err)) < 0) {
                         moat_mount_reqs_free(mr, n_mr);

@@ -59,6 +59,7 @@ struct moat_container_opts {
         bool no_healthcheck;     /* also disables the image's */
         /* --mount, --device, --init */
         char **mounts;           /* docker's --mount: type=bind|volume|tmpfs,source=..,target=..,... */
+        char **volumes_from;     /* --volumes-from CONTAINER[:ro|:rw]: its volumes and binds */
         char **devices;          /* --device HOST[:CONTAINER][:PERMS] (PERMS from rwm) */
         bool init;               /* --init: moat-init runs as pid 1, forwards signals, reaps zombies */
 };

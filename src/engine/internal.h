@@ -58,11 +58,13 @@ struct moat_mount_req {
         char *spec;        /* what the user wrote (the image's path for its Volumes) */
         const char *flag;  /* "-v", "--mount", "--tmpfs", "image volume" */
         bool ro, nocopy, anonymous, from_image;
+        bool inherited;     /* --volumes-from: the volume must exist already */
         int64_t tmpfs_size; /* 0: the kernel's default */
         int tmpfs_mode;     /* -1: the kernel's default */
 };
-int moat_mount_reqs_parse(const struct moat_container_opts *o, json_t *image_config, struct moat_mount_req **out,
-                          size_t *n, struct moat_error *err);
+/* e: for --volumes-from (may be NULL when o has none) */
+int moat_mount_reqs_parse(struct moat_engine *e, const struct moat_container_opts *o, json_t *image_config,
+                          struct moat_mount_req **out, size_t *n, struct moat_error *err);
 struct moat_userns;
 /* Volumes: named ones created on first use, anonymous ones named, new empty ones filled from the
  * image (unless nocopy; uns: see moat_engine_copy_image_dir). Names used are appended to used,

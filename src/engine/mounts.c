@@ -309,8 +309,67 @@ static int by_depth(const void *a, const void *b)
         return dx < dy ? -1 : dx > dy ? 1 : (x < y ? -1 : x > y);
 }
 
-int moat_mount_reqs_parse(const struct moat_container_opts *o, json_t *icfg, struct moat_mount_req **out,
-                          size_t *n_out, struct moat_error *err)
+static bool target_taken(const struct moat_mount_req *v, size_t n, const char *t)
+{
+        for (size_t k = 0; k < n; k++)
+                if (streq(v[k].target, t))
+                        return true;
+        return false;
+}
+
+/* --volumes-from CONTAINER[:ro|:rw]: the container's volumes (named or anonymous: the same volume)
+ * and binds (checked again, as a new -v would be) at the same targets, read-write as they were
+ * unless :ro or :rw says otherwise; not its tmpfs mounts. A target the user mounted something on
+ * keeps the user's mount. */
+static int parse_volumes_from(struct moat_engine *e, const char *spec, struct moat_mount_req **v, size_t *n,
+                              struct moat_error *err)
+{
+        _cleanup_free_ char *name = xstrdup(spec);
+        char *mode = strrchr(name, ':');
+        if (mode) {
+                *mode++ = '\0';
+                if (!streq(mode, "ro") && !streq(mode, "rw"))
+                        return moat_error_set(err, 0, "--volumes-from %s: invalid mode \"%s\" (ro or rw)", spec, mode);
+        }
+        if (!e)
+                return moat_error_set(err, 0, "--volumes-from %s: no engine to look the container up in", spec);
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name, &c, err);
+        if (r < 0)
+                return moat_error_wrap(err, "--volumes-from %s", spec);
+        size_t i;
+        json_t *mt;
+        size_t first = *n;
+        json_array_foreach(json_object_get(c.config, "Mounts"), i, mt)
+        {
+                const char *type = json_string_value(json_object_get(mt, "Type"));
+                const char *dst = json_string_value(json_object_get(mt, "Destination"));
+                const char *src = json_string_value(json_object_get(mt, json_is_string(json_object_get(mt, "Name"))
+                                                                                ? "Name"
+                                                                                : "Source"));
+                const char *prop = json_string_value(json_object_get(mt, "Propagation"));
+                bool bind = type && streq(type, "bind");
+                if (!type || !dst || !src || (!bind && !streq(type, "volume")) || target_taken(*v, first, dst))
+                        continue;
+                _cleanup_free_ char *what = xasprintf("%s (%s:%s)", name, src, dst);
+                struct moat_mount_req *m = add(v, n, bind ? MOAT_MOUNT_REQ_BIND : MOAT_MOUNT_REQ_VOLUME,
+                                               "--volumes-from", what);
+                m->inherited = true;
+                m->ro = mode ? streq(mode, "ro") : !json_is_true(json_object_get(mt, "RW"));
+                m->nocopy = true; /* another container's volume is used as it is */
+                if ((r = set_target(m, dst, err)) < 0)
+                        break;
+                if (bind && prop && !streq(prop, "rprivate") && (r = check_propagation(m, prop, err)) < 0)
+                        break;
+                if ((r = bind ? bind_source(m, src, err) : volume_source(m, src, err)) < 0)
+                        break;
+        }
+        moat_container_info_clear(&c);
+        return r;
+}
+
+int moat_mount_reqs_parse(struct moat_engine *e, const struct moat_container_opts *o, json_t *icfg,
+                          struct moat_mount_req **out, size_t *n_out, struct moat_error *err)
 {
         struct moat_mount_req *v = NULL;
         size_t n = 0;
@@ -327,6 +386,8 @@ int moat_mount_reqs_parse(const struct moat_container_opts *o, json_t *icfg, str
                                 r = moat_error_set(err, 0, "Duplicate mount point: %s", v[i].target);
                                 break;
                         }
+        for (size_t i = 0; r == 0 && o->volumes_from && o->volumes_from[i]; i++)
+                r = parse_volumes_from(e, o->volumes_from[i], &v, &n, err);
         /* the image's Volumes: an anonymous volume each, unless the user mounted something there */
         const char *path;
         json_t *val;
@@ -341,10 +402,7 @@ int moat_mount_reqs_parse(const struct moat_container_opts *o, json_t *icfg, str
                         r = moat_error_set(err, 0, "the image's volume \"%s\" is not a clean absolute path", path);
                         break;
                 }
-                bool taken = false;
-                for (size_t k = 0; k < n && !taken; k++)
-                        taken = streq(v[k].target, t);
-                if (taken)
+                if (target_taken(v, n, t))
                         continue;
                 struct moat_mount_req *m = add(&v, &n, MOAT_MOUNT_REQ_VOLUME, "image volume", path);
                 m->target = STEAL(t);
@@ -401,6 +459,10 @@ int moat_mount_reqs_prepare(struct moat_engine *e, struct moat_mount_req *m, siz
                         random_name(gen);
                         m[i].source = xstrdup(gen);
                 }
+                json_t *d = NULL;
+                if (m[i].inherited && moat_engine_volume_inspect(e, m[i].source, &d, err) < 0)
+                        return moat_error_wrap(err, "%s %s", m[i].flag, m[i].spec);
+                json_decref(d);
                 json_t *labels = m[i].anonymous ? json_pack("{s:s}", MOAT_VOLUME_ANONYMOUS_LABEL, "") : NULL;
                 int r = moat_engine_volume_make(e, m[i].source, labels, err);
                 json_decref(labels);

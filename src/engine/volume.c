@@ -167,7 +167,8 @@ void moat_engine_volumes_release(struct moat_engine *e, json_t *names, bool anon
                 struct moat_error err;
                 if (!name || (anonymous_only && !is_anonymous(e, name)))
                         continue;
-                if (moat_engine_volume_remove(e, name, &err) < 0 && err.code != ENOENT)
+                /* gone, or kept because another container (--volumes-from) still uses it */
+                if (moat_engine_volume_remove(e, name, &err) < 0 && err.code != ENOENT && err.code != EBUSY)
                         moat_warn("volume %s: %s", name, err.msg);
         }
 }

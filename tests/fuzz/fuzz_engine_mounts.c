@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct moat_mount_req *r = NULL;
         size_t n = 0;
         struct moat_error err;
-        if (moat_mount_reqs_parse(&o, icfg, &r, &n, &err) == 0) {
+        if (moat_mount_reqs_parse(NULL, &o, icfg, &r, &n, &err) == 0) {
                 for (size_t i = 0; i < n; i++) {
                         assert(r[i].target[0] == '/' && !strstr(r[i].target, "//") && !strstr(r[i].target, "/.."));
                         assert(r[i].type != MOAT_MOUNT_REQ_BIND || (r[i].source[0] == '/' && r[i].source[1]));

@@ -169,6 +169,41 @@ def test_volume_ls_filters_and_format(moat):
     assert t.splitlines()[0].split() == ["VOLUME", "NAME", "LABELS"] and t.splitlines()[1].split() == ["other"]
 
 
+def test_volumes_from(moat, tmp_path):
+    """--volumes-from CONTAINER[:ro|:rw]: the same volumes (named and anonymous) and binds at the
+    same targets, modes kept unless overridden; the user's own mount on a target wins; a shared
+    anonymous volume outlives `rm -v` of its maker while another container uses it."""
+    import json
+    host = tmp_path / "hb"
+    host.mkdir()
+    (host / "f").write_text("from-host\n")
+    src = moat("create", "--name", "src", "-v", "data:/data", "-v", "/anon", "-v", f"{host}:/hb:ro",
+               "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(src)
+    p = moat("run", "--rm", "--volumes-from", "src", "busybox", "sh", "-c",
+             "echo x > /data/a && echo y > /anon/b && cat /hb/f && (touch /hb/z 2>/dev/null || echo hb-ro)")
+    assert p.stdout == "from-host\nhb-ro\n", p.stderr
+    p = moat("run", "--rm", "--volumes-from", "src:ro", "busybox", "sh", "-c",
+             "cat /data/a /anon/b; touch /data/q 2>/dev/null || echo data-ro")
+    assert p.stdout == "x\ny\ndata-ro\n", p.stderr
+    c2 = moat("create", "--volumes-from", "src", "-v", "other:/data", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(c2)
+    d = moat.inspect(c2)
+    by_dst = {m["Destination"]: m for m in d["Mounts"]}
+    assert by_dst["/data"]["Name"] == "other"  # the user's mount wins
+    anon = {m["Destination"]: m for m in moat.inspect(src)["Mounts"]}["/anon"]["Name"]
+    assert by_dst["/anon"]["Name"] == anon and by_dst["/hb"]["Type"] == "bind" and not by_dst["/hb"]["RW"]
+    assert d["HostConfig"]["VolumesFrom"] == ["src"]
+    assert d["MoatWeakenings"] == [f"--volumes-from=src ({host}:/hb)"]  # the host bind, as with -v
+    # src's anonymous volume stays while c2 uses it, without a complaint
+    p = moat("rm", "-v", src)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert anon in moat("volume", "ls", "-q").stdout.split()
+    for bad in ("nope", "src:xx", f"{c2}:rwx"):
+        p = moat("run", "--rm", "--volumes-from", bad, "busybox", "true")
+        assert p.returncode == 125 and "--volumes-from" in p.stderr, (bad, p.stderr)
+
+
 def test_cp_both_ways_and_symlinks_stay_inside(moat, tmp_path):
     import os
     src = tmp_path / "src"

@@ -9,7 +9,8 @@ struct cli_run {
         struct moat_container_opts o;
         bool detach;
         /* owned vectors */
-        char **env, **labels, **ulimits, **cap_add, **cap_drop, **tmpfs, **binds, **entrypoint, **mounts, **devices;
+        char **env, **labels, **ulimits, **cap_add, **cap_drop, **tmpfs, **binds, **entrypoint, **mounts, **devices,
+                **volumes_from;
 };
 
 /* Parse run/create flags and IMAGE [COMMAND [ARG...]]; returns -1 after printing the reason

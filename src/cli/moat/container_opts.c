@@ -310,8 +310,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_MOUNT: push(&r->mounts, optarg); break;
                 case O_DEVICE: push(&r->devices, optarg); break;
                 case O_INIT: r->o.init = true; break;
-                case O_VOLUMESFROM:
-                        return refuse("--volumes-from", "name the volumes with -v NAME:/dest or --mount instead");
+                case O_VOLUMESFROM: push(&r->volumes_from, optarg); break;
                 case O_MEMSWAP:
                         if (streq(optarg, "-1"))
                                 r->o.memory_swap = -1;
@@ -378,6 +377,7 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
         r->o.cap_drop = r->cap_drop;
         r->o.tmpfs = r->tmpfs;
         r->o.binds = r->binds;
+        r->o.volumes_from = r->volumes_from;
         r->o.mounts = r->mounts;
         r->o.devices = r->devices;
         r->o.entrypoint = r->entrypoint;
@@ -394,6 +394,7 @@ void cli_run_free(struct cli_run *r)
         strv_free(r->cap_drop);
         strv_free(r->tmpfs);
         strv_free(r->binds);
+        strv_free(r->volumes_from);
         strv_free(r->mounts);
         strv_free(r->devices);
         strv_free(r->entrypoint);
