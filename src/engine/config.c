@@ -2,6 +2,7 @@
  * user's flags, the image's config (Entrypoint, Cmd, Env, WorkingDir, User, StopSignal), and
  * Moat's secure defaults (moat_spec_default: 11 capabilities, no_new_privs, the default seccomp
  * profile, masked and read-only paths, the device allow list, pids limit 2048). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -431,16 +432,73 @@ static bool device_perms_valid(const char *p)
         return true;
 }
 
+struct device_set {
+        json_t *nodes, *rules;
+        const char *spec, *perms;
+        size_t added;
+};
+
+static int add_device(struct device_set *ds, const struct stat *st, const char *path, struct moat_error *err)
+{
+        if (ds->added >= 1024)
+                return moat_error_set(err, E2BIG, "--device %s: more than 1024 devices", ds->spec);
+        size_t j;
+        json_t *d;
+        json_array_foreach(ds->nodes, j, d)
+                if (streq(json_string_value(json_object_get(d, "path")), path))
+                        return moat_error_set(err, 0, "--device %s: %s is given twice", ds->spec, path);
+        const char *type = S_ISCHR(st->st_mode) ? "c" : "b";
+        json_int_t maj = (json_int_t) major(st->st_rdev), min = (json_int_t) minor(st->st_rdev);
+        json_array_append_new(ds->nodes, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path, "type", type, "major",
+                                                   maj, "minor", min, "fileMode", (int) (st->st_mode & 0777), "uid",
+                                                   (int) st->st_uid, "gid", (int) st->st_gid));
+        if (ds->rules)
+                json_array_append_new(ds->rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type, "major",
+                                                           maj, "minor", min, "access", ds->perms));
+        ds->added++;
+        return 0;
+}
+
+/* A directory: every device node under it (symlinks and other files skipped, not followed), at
+ * the same place under the container path, as docker does for --device /dev/snd. */
+static int add_device_dir(struct device_set *ds, const char *host, const char *path, int depth,
+                          struct moat_error *err)
+{
+        if (depth > 8)
+                return 0;
+        DIR *d = opendir(host);
+        if (!d)
+                return moat_error_set(err, errno, "--device %s: read %s", ds->spec, host);
+        struct dirent *de;
+        int r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                _cleanup_free_ char *h = xasprintf("%s/%s", host, de->d_name);
+                _cleanup_free_ char *c = xasprintf("%s/%s", path, de->d_name);
+                if (S_ISDIR(st.st_mode))
+                        r = add_device_dir(ds, h, c, depth + 1, err);
+                else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+                        r = add_device(ds, &st, c, err);
+        }
+        closedir(d);
+        return r;
+}
+
 /* --device HOST[:CONTAINER][:PERMS] (docker's parse: a middle part made of rwm is PERMS). The host
  * node is only stat()ed: the runtime makes a node of that type and number in the container's /dev
- * tmpfs, and the cgroup allows exactly PERMS on it. */
+ * tmpfs, and the cgroup allows exactly PERMS on it. HOST may be a directory of devices. */
 static int add_devices(json_t *linux_, const struct moat_container_opts *o, json_t *hc_devices, json_t *weak,
                        struct moat_error *err)
 {
         json_t *nodes = json_object_get(linux_, "devices");
         if (!nodes)
                 json_object_set_new(linux_, "devices", nodes = json_array());
-        json_t *rules = json_object_get(json_object_get(linux_, "resources"), "devices");
+        struct device_set ds = { .nodes = nodes,
+                                 .rules = json_object_get(json_object_get(linux_, "resources"), "devices") };
         for (size_t i = 0; o->devices && o->devices[i]; i++) {
                 const char *spec = o->devices[i];
                 _cleanup_free_ char *s = xstrdup(spec);
@@ -462,26 +520,18 @@ static int add_devices(json_t *linux_, const struct moat_container_opts *o, json
                 if (stat(host, &st) < 0)
                         return moat_error_set(err, errno, "--device %s: error gathering device information of %s",
                                               spec, host);
-                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-                        return moat_error_set(err, 0, "--device %s: %s is not a character or block device", spec, host);
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode))
+                        return moat_error_set(err, 0, "--device %s: %s is not a character or block device nor a "
+                                                      "directory of them", spec, host);
                 _cleanup_free_ char *path = moat_engine_clean_path(cont && *cont ? cont : host);
                 if (!path || !startswith(path, "/dev/"))
                         return moat_error_set(err, 0, "--device %s: the path in the container must be a clean "
                                                       "absolute path under /dev/", spec);
-                size_t j;
-                json_t *d;
-                json_array_foreach(nodes, j, d)
-                        if (streq(json_string_value(json_object_get(d, "path")), path))
-                                return moat_error_set(err, 0, "--device %s: %s is given twice", spec, path);
-                const char *type = S_ISCHR(st.st_mode) ? "c" : "b";
-                json_int_t maj = (json_int_t) major(st.st_rdev), min = (json_int_t) minor(st.st_rdev);
-                json_array_append_new(nodes, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path, "type", type,
-                                                       "major", maj, "minor", min, "fileMode",
-                                                       (int) (st.st_mode & 0777), "uid", (int) st.st_uid, "gid",
-                                                       (int) st.st_gid));
-                if (rules)
-                        json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type,
-                                                               "major", maj, "minor", min, "access", perms));
+                ds.spec = spec;
+                ds.perms = perms;
+                int r = S_ISDIR(st.st_mode) ? add_device_dir(&ds, host, path, 0, err) : add_device(&ds, &st, path, err);
+                if (r < 0)
+                        return r;
                 json_array_append_new(hc_devices, json_pack("{s:s,s:s,s:s}", "PathOnHost", host, "PathInContainer",
                                                             path, "CgroupPermissions", perms));
                 json_array_append_new(weak, json_pack("s+", "--device=", spec));

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import time
@@ -210,9 +211,34 @@ def test_block_device_read_only(moat):
     assert p.stdout.startswith("b") and "OPENED-FOR-WRITE" not in p.stdout and "read-ok" in p.stdout, p.stdout
 
 
+def test_device_directory(moat, tmp_path):
+    """--device DIR[:CONTAINER_DIR][:PERMS]: every device node under DIR, at the same place under
+    the container path; symlinks and other files are skipped; the cgroup allows each, and nothing
+    else."""
+    d = tmp_path / "devs"
+    (d / "sub").mkdir(parents=True)
+    os.mknod(d / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(d / "sub" / "zero", 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+    (d / "plain").write_text("x")
+    os.symlink("/dev/mem", d / "mem")
+    p = moat("run", "--rm", "--device", f"{d}:/dev/mine:rw", "busybox", "sh", "-c",
+             "find /dev/mine | sort; echo hi > /dev/mine/null && echo wrote; "
+             "head -c 3 /dev/mine/sub/zero | od -An -tx1")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[:4] == ["/dev/mine", "/dev/mine/null", "/dev/mine/sub", "/dev/mine/sub/zero"], p.stdout
+    assert lines[4] == "wrote" and lines[5].split() == ["00", "00", "00"], p.stdout
+    cid = moat("create", "--device", str(d) + ":/dev/mine", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    i = moat.inspect(cid)
+    assert i["HostConfig"]["Devices"] == [{"PathOnHost": str(d), "PathInContainer": "/dev/mine",
+                                           "CgroupPermissions": "rwm"}]
+    assert f"--device={d}:/dev/mine" in i["MoatWeakenings"]
+
+
 @pytest.mark.parametrize("spec,word", [
     ("/etc/passwd", "not a character or block device"),
-    ("/dev", "not a character or block device"),
+    ("/dev", "under /dev/"),  # a directory of devices, but its container path is /dev itself
     ("/dev/no-such-device", "error gathering device information"),
     ("/dev/null:/dev/x:rwx", "PERMS"),
     ("/dev/null:/dev/x:r:w", "PERMS"),
