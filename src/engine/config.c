@@ -555,6 +555,44 @@ static int add_init(json_t *spec, json_t *args, struct moat_error *err)
         return 0;
 }
 
+static json_t *sub_object(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+        if (!json_is_object(v))
+                json_object_set_new(o, key, v = json_object());
+        return v;
+}
+
+int moat_engine_set_resources(json_t *res, int64_t memory, int64_t memory_swap, uint64_t cpu_shares, double cpus,
+                              int64_t pids_limit, struct moat_error *err)
+{
+        json_t *mem = json_object_get(res, "memory");
+        int64_t limit = memory > 0 ? memory : (int64_t) json_integer_value(json_object_get(mem, "limit"));
+        int64_t swap = (int64_t) json_integer_value(json_object_get(mem, "swap"));
+        if (memory_swap) {
+                if (limit <= 0)
+                        return moat_error_set(err, 0, "--memory-swap needs -m/--memory");
+                if (memory_swap > 0 && memory_swap < limit)
+                        return moat_error_set(err, 0, "--memory-swap must be at least -m/--memory");
+        } else if (memory > 0 && swap > 0 && memory > swap)
+                return moat_error_set(err, 0, "the memory limit must be at most the memory+swap limit already set "
+                                              "(%lld): update --memory-swap at the same time", (long long) swap);
+        if (memory > 0)
+                json_object_set_new(sub_object(res, "memory"), "limit", json_integer(memory));
+        if (memory_swap)
+                json_object_set_new(sub_object(res, "memory"), "swap", json_integer(memory_swap));
+        if (cpu_shares)
+                json_object_set_new(sub_object(res, "cpu"), "shares", json_integer((json_int_t) cpu_shares));
+        if (cpus > 0) {
+                json_t *cpu = sub_object(res, "cpu");
+                json_object_set_new(cpu, "quota", json_integer((json_int_t) (cpus * 100000)));
+                json_object_set_new(cpu, "period", json_integer(100000));
+        }
+        if (pids_limit)
+                json_object_set_new(sub_object(res, "pids"), "limit", json_integer(pids_limit));
+        return 0;
+}
+
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
                            json_t *icfg, const char *rootfs, const struct moat_mount_req *mr, size_t n_mr,
                            json_t **spec_out, json_t **record_out, struct moat_error *err)
@@ -663,34 +701,9 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
 
         /* resources */
         json_t *res = json_object_get(linux_, "resources");
-        if (o->memory > 0)
-                json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) o->memory));
-        if (o->memory_swap) {
-                if (!o->memory) {
-                        r = moat_error_set(err, 0, "--memory-swap needs -m/--memory");
-                        goto fail;
-                }
-                if (o->memory_swap > 0 && o->memory_swap < o->memory) {
-                        r = moat_error_set(err, 0, "--memory-swap must be at least -m/--memory");
-                        goto fail;
-                }
-                json_object_set_new(json_object_get(res, "memory"), "swap", json_integer(o->memory_swap));
-        }
-        if (o->cpu_shares) {
-                json_t *cpu = json_object_get(res, "cpu");
-                if (!cpu)
-                        json_object_set_new(res, "cpu", cpu = json_object());
-                json_object_set_new(cpu, "shares", json_integer((json_int_t) o->cpu_shares));
-        }
-        if (o->cpus > 0) {
-                json_t *cpu = json_object_get(res, "cpu");
-                if (!cpu)
-                        json_object_set_new(res, "cpu", cpu = json_object());
-                json_object_set_new(cpu, "quota", json_integer((json_int_t) (o->cpus * 100000)));
-                json_object_set_new(cpu, "period", json_integer(100000));
-        }
-        if (o->pids_limit)
-                json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) o->pids_limit));
+        if ((r = moat_engine_set_resources(res, o->memory, o->memory_swap, o->cpu_shares, o->cpus, o->pids_limit,
+                                           err)) < 0)
+                goto fail;
         if (o->privileged)
                 json_object_set_new(res, "devices", json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm"));
         json_object_set_new(linux_, "cgroupsPath", json_pack("s+", "/moat/", id));

@@ -592,21 +592,28 @@ static int insert_row(struct moat_engine *e, const char *id, const char *name, c
         return 0;
 }
 
+int moat_engine_restart_policy_check(const char *p, struct moat_error *err)
+{
+        bool ok = streq(p, "no") || streq(p, "always") || streq(p, "unless-stopped") || streq(p, "on-failure");
+        long long n;
+        if (startswith(p, "on-failure:"))
+                ok = moat_parse_int64(p + 11, &n) == 0 && n >= 0;
+        if (!ok)
+                return moat_error_set(err, 0, "invalid restart policy \"%s\": use no, on-failure[:N], always or "
+                                              "unless-stopped", p);
+        return 0;
+}
+
 static int check_opts(const struct moat_container_opts *o, struct moat_error *err)
 {
         if (o->network && !streq(o->network, "none") && !streq(o->network, "host"))
                 return moat_error_set(err, ENOTSUP, "--network %s: not supported yet: only none (the default) and "
                                                     "host; bridge networking comes with a later release", o->network);
         if (o->restart) {
-                const char *p = o->restart;
-                bool ok = streq(p, "no") || streq(p, "always") || streq(p, "unless-stopped") || streq(p, "on-failure");
-                long long n;
-                if (startswith(p, "on-failure:"))
-                        ok = moat_parse_int64(p + 11, &n) == 0 && n >= 0;
-                if (!ok)
-                        return moat_error_set(err, 0, "invalid restart policy \"%s\": use no, on-failure[:N], always "
-                                                      "or unless-stopped", p);
-                if (o->auto_remove && !streq(p, "no"))
+                int r = moat_engine_restart_policy_check(o->restart, err);
+                if (r < 0)
+                        return r;
+                if (o->auto_remove && !streq(o->restart, "no"))
                         return moat_error_set(err, 0, "conflicting options: cannot specify both --restart and --rm");
         }
         if (o->stop_signal && moat_signal_parse(o->stop_signal) < 0)

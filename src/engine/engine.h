@@ -123,6 +123,18 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
                      int *exit_code, struct moat_error *err);
 
 int moat_engine_restart(struct moat_engine *e, const char *name_or_id, int timeout, struct moat_error *err);
+/* docker update: a container's limits, applied at once to its cgroup when it runs and kept for
+ * its later starts, and its restart policy (a running container's monitor follows the new one).
+ * 0 / NULL: unchanged; memory_swap and pids_limit take -1 for unlimited. */
+struct moat_update_opts {
+        int64_t memory, memory_swap;
+        uint64_t cpu_shares;
+        double cpus;
+        int64_t pids_limit;
+        const char *restart;
+};
+int moat_engine_update(struct moat_engine *e, const char *name_or_id, const struct moat_update_opts *u,
+                       struct moat_error *err);
 /* Freeze / thaw every process of a running container (its cgroup). */
 int moat_engine_pause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);
 int moat_engine_unpause(struct moat_engine *e, const char *name_or_id, struct moat_error *err);

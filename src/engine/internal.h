@@ -22,6 +22,13 @@ struct moat_mount_req;
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
                            json_t *image_config, const char *rootfs, const struct moat_mount_req *mounts,
                            size_t n_mounts, json_t **spec_out, json_t **record_out, struct moat_error *err);
+/* no | always | unless-stopped | on-failure[:N] */
+int moat_engine_restart_policy_check(const char *policy, struct moat_error *err);
+/* docker's resource flags into an OCI linux.resources object (create and update): memory (swap:
+ * memory+swap, -1 unlimited), cpu shares, cpus (a quota over a 100 ms period), pids (-1
+ * unlimited); 0 leaves a value as it is. Checked against the memory limit already there. */
+int moat_engine_set_resources(json_t *res, int64_t memory, int64_t memory_swap, uint64_t cpu_shares, double cpus,
+                              int64_t pids_limit, struct moat_error *err);
 /* "name[:group]" or "uid[:gid]" resolved in the container's own /etc/passwd and /etc/group, read
  * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
 int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);

@@ -330,7 +330,18 @@ static bool should_restart(struct mon *m, int code)
 {
         if (faccessat(m->dirfd, "stop-requested", F_OK, 0) == 0)
                 return false;
+        /* `moat update --restart` leaves the container's new policy here */
         const char *p = m->restart;
+        char buf[64];
+        int fd = openat(m->dirfd, "restart-policy", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                close(fd);
+                if (n > 0) {
+                        buf[n] = '\0';
+                        p = buf;
+                }
+        }
         if (!p || streq(p, "no") || !*p)
                 return false;
         if (streq(p, "always") || streq(p, "unless-stopped"))

@@ -1,5 +1,6 @@
-/* ops: the verbs on a running container that need no monitor involvement — restart, pause and
- * unpause (the cgroup freezer), rename, top and stats (read from the cgroup). */
+/* ops: the verbs on a container that need no monitor involvement — restart, pause and unpause
+ * (the cgroup freezer), rename, top and stats (read from the cgroup), update (limits and restart
+ * policy). */
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -132,4 +133,152 @@ int moat_engine_stats(struct moat_engine *e, const char *name_or_id, struct moat
                                              .mem_limit = cs.memory_limit, .pids = cs.pids_current,
                                              .io_read = cs.io_read_bytes, .io_write = cs.io_write_bytes };
         return 0;
+}
+
+/* The changed parts of resources (keys of the update), for the running container's cgroup. */
+static json_t *resources_delta(json_t *res, const struct moat_update_opts *u)
+{
+        json_t *d = json_object();
+        json_t *mem = json_object_get(res, "memory"), *cpu = json_object_get(res, "cpu");
+        if (u->memory || u->memory_swap) {
+                json_t *m = json_object();
+                if (json_object_get(mem, "limit"))
+                        json_object_set(m, "limit", json_object_get(mem, "limit"));
+                if (json_object_get(mem, "swap"))
+                        json_object_set(m, "swap", json_object_get(mem, "swap"));
+                json_object_set_new(d, "memory", m);
+        }
+        if (u->cpu_shares || u->cpus > 0) {
+                json_t *c = json_object();
+                if (u->cpu_shares)
+                        json_object_set(c, "shares", json_object_get(cpu, "shares"));
+                if (u->cpus > 0) {
+                        json_object_set(c, "quota", json_object_get(cpu, "quota"));
+                        json_object_set(c, "period", json_object_get(cpu, "period"));
+                }
+                json_object_set_new(d, "cpu", c);
+        }
+        if (u->pids_limit)
+                json_object_set(d, "pids", json_object_get(res, "pids"));
+        return d;
+}
+
+static int update_running(struct moat_engine *e, const char *id, json_t *res, const struct moat_update_opts *u,
+                          struct moat_error *err)
+{
+        json_t *delta = resources_delta(res, u);
+        struct moat_cgroup_resources cr;
+        int r = moat_cgroup_resources_parse(delta, &cr, err);
+        json_decref(delta);
+        if (r < 0)
+                return r;
+        r = moat_runtime_update(&e->rt, id, &cr, err);
+        moat_cgroup_resources_free(&cr);
+        return r;
+}
+
+int moat_engine_update(struct moat_engine *e, const char *name_or_id, const struct moat_update_opts *u,
+                       struct moat_error *err)
+{
+        bool limits = u->memory || u->memory_swap || u->cpu_shares || u->cpus > 0 || u->pids_limit;
+        if (!limits && !u->restart)
+                return moat_error_set(err, 0, "you must provide one or more flags when using this command");
+        if (u->memory < 0 || u->memory_swap < -1 || u->cpus < 0 || u->pids_limit < -1)
+                return moat_error_set(err, 0, "invalid value: limits are positive (-1: unlimited, for "
+                                              "--memory-swap and --pids-limit)");
+        struct moat_container_info c;
+        int r = moat_engine_get(e, name_or_id, &c, err);
+        if (r < 0)
+                return r;
+        json_t *hc = json_object_get(c.config, "HostConfig");
+        _cleanup_free_ char *path = xasprintf("%s/%s/config.json", e->containers, c.id), *text = NULL;
+        _cleanup_free_ char *out_text = NULL, *policy_text = NULL, *weak_text = NULL;
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        json_t *spec = NULL, *weak = NULL, *policy = NULL;
+        if (u->restart && (r = moat_engine_restart_policy_check(u->restart, err)) < 0)
+                goto out;
+        if (u->restart && !streq(u->restart, "no") && json_is_true(json_object_get(hc, "AutoRemove"))) {
+                r = moat_error_set(err, 0, "Restart policy cannot be updated because AutoRemove is enabled for the "
+                                           "container");
+                goto out;
+        }
+        /* the bundle's config.json: what every later start of the container uses */
+        if ((r = moat_read_file(path, 16u << 20, &text, NULL, err)) < 0)
+                goto out;
+        json_error_t je;
+        spec = json_loads(text, 0, &je);
+        json_t *linux_ = json_object_get(spec, "linux");
+        if (!json_is_object(linux_)) {
+                r = moat_error_set(err, 0, "%s: not a container config: %s", path, je.text);
+                goto out;
+        }
+        json_t *res = json_object_get(linux_, "resources");
+        if (!json_is_object(res))
+                json_object_set_new(linux_, "resources", res = json_object());
+        if ((r = moat_engine_set_resources(res, u->memory, u->memory_swap, u->cpu_shares, u->cpus, u->pids_limit,
+                                           err)) < 0)
+                goto out;
+        /* the running container's cgroup first: a limit the kernel refuses changes nothing else */
+        if (limits && (streq(c.state, "running") || streq(c.state, "paused")) &&
+            (r = update_running(e, c.id, res, u, err)) < 0)
+                goto out;
+        out_text = json_dumps(spec, JSON_INDENT(1));
+        if ((r = moat_write_file_atomic(path, out_text, strlen(out_text), 0600, err)) < 0)
+                goto out;
+        /* the record, as docker's inspect shows it */
+        json_t *mem = json_object_get(res, "memory"), *cpu = json_object_get(res, "cpu");
+        int64_t pids = (int64_t) json_integer_value(json_object_get(json_object_get(res, "pids"), "limit"));
+        int64_t quota = (int64_t) json_integer_value(json_object_get(cpu, "quota"));
+        const char *rp = u->restart ? u->restart : json_string_value(json_object_get(hc, "RestartPolicyString"));
+        if (!rp)
+                rp = "no";
+        const char *colon = strchr(rp, ':');
+        policy = json_pack("{s:s%,s:i}", "Name", rp, colon ? (size_t) (colon - rp) : strlen(rp), "MaximumRetryCount",
+                           colon ? atoi(colon + 1) : 0);
+        weak = json_array();
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(c.config, "Weakenings"), i, w)
+                if (!streq(json_string_value(w) ? json_string_value(w) : "", "--pids-limit=-1"))
+                        json_array_append(weak, w);
+        if (pids < 0)
+                json_array_append_new(weak, json_string("--pids-limit=-1"));
+        policy_text = json_dumps(policy, JSON_COMPACT);
+        weak_text = json_dumps(weak, JSON_COMPACT);
+        if ((r = moat_db_prepare(e->db,
+                                 "UPDATE containers SET config = json_set(config, '$.HostConfig.Memory', ?2, "
+                                 "'$.HostConfig.MemorySwap', ?3, '$.HostConfig.CpuShares', ?4, "
+                                 "'$.HostConfig.NanoCpus', ?5, '$.HostConfig.PidsLimit', ?6, "
+                                 "'$.HostConfig.RestartPolicy', json(?7), '$.HostConfig.RestartPolicyString', ?8, "
+                                 "'$.Weakenings', json(?9)) WHERE id = ?1",
+                                 &s, err)) < 0)
+                goto out;
+        sqlite3_bind_text(s, 1, c.id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64) json_integer_value(json_object_get(mem, "limit")));
+        sqlite3_bind_int64(s, 3, (sqlite3_int64) json_integer_value(json_object_get(mem, "swap")));
+        sqlite3_bind_int64(s, 4, (sqlite3_int64) json_integer_value(json_object_get(cpu, "shares")));
+        sqlite3_bind_int64(s, 5, (sqlite3_int64) quota * 10000); /* a quota over 100 ms, in nano-CPUs */
+        sqlite3_bind_int64(s, 6, (sqlite3_int64) pids);
+        sqlite3_bind_text(s, 7, policy_text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, rp, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, weak_text, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+                r = moat_db_error(e->db, rc, "record the update", err);
+                goto out;
+        }
+        /* a running container's monitor reads the policy from here when the container ends */
+        if (u->restart) {
+                _cleanup_free_ char *rpf = xasprintf("%s/%s/restart-policy", e->containers, c.id);
+                if ((r = moat_write_file_atomic(rpf, rp, strlen(rp), 0600, err)) < 0)
+                        goto out;
+        }
+        moat_engine_event(e, "update", c.id, c.name, NULL);
+        r = 0;
+out:
+        json_decref(spec);
+        json_decref(weak);
+        json_decref(policy);
+        moat_container_info_clear(&c);
+        return r;
 }

@@ -5,19 +5,19 @@ import pytest
 from engine_helpers import moat  # noqa: F401
 
 VERBS = ["run", "create", "start", "stop", "kill", "rm", "ps", "logs", "exec", "wait", "restart", "pause",
-         "unpause", "rename", "top", "stats", "attach", "cp", "diff", "events", "info", "version", "inspect",
+         "unpause", "rename", "update", "top", "stats", "attach", "cp", "diff", "events", "info", "version", "inspect",
          "images", "rmi", "history", "load", "save", "import", "tag", "pull", "push", "login", "logout",
          "volume", "system", "image", "container", "container prune", "image ls", "system df"]
 
 # the verb, then its arguments with "nosuch" where a container goes
 ON_A_CONTAINER = [["stop", "nosuch"], ["start", "nosuch"], ["kill", "nosuch"], ["rm", "nosuch"],
                   ["restart", "nosuch"], ["pause", "nosuch"], ["unpause", "nosuch"], ["wait", "nosuch"],
-                  ["logs", "nosuch"], ["inspect", "nosuch"], ["top", "nosuch"], ["rename", "nosuch", "other"],
+                  ["logs", "nosuch"], ["inspect", "nosuch"], ["top", "nosuch"], ["rename", "nosuch", "other"], ["update", "-m", "64m", "nosuch"],
                   ["diff", "nosuch"], ["attach", "nosuch"], ["stats", "--no-stream", "nosuch"],
                   ["exec", "nosuch", "true"], ["cp", "nosuch:/etc/hostname", "/tmp/moat-exitcodes-x"]]
 
 NEED_ARGS = ["start", "stop", "kill", "rm", "restart", "pause", "unpause", "wait", "logs", "inspect", "top",
-             "rename", "diff", "attach", "exec", "cp", "run", "create", "rmi", "history", "tag", "pull", "save"]
+             "rename", "update", "diff", "attach", "exec", "cp", "run", "create", "rmi", "history", "tag", "pull", "save"]
 
 
 @pytest.mark.parametrize("verb", VERBS)

@@ -1,6 +1,8 @@
 """The smaller verbs: restart, pause/unpause, rename, top, stats --no-stream."""
 import time
 
+import pytest
+
 from engine_helpers import moat  # noqa: F401
 
 
@@ -84,6 +86,58 @@ def test_ulimit_cpu_shares_memory_swap(moat):
         assert out[2:] == ["512", str(64 << 20)]
     assert moat("run", "--rm", "--ulimit", "bogus=1", "busybox", "true").returncode == 125
     assert moat("run", "--rm", "--memory-swap", "64m", "busybox", "true").returncode == 125
+
+
+LIMITS = ("for f in memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us memory.max pids.max cpu.max; "
+          "do [ -f /sys/fs/cgroup/$f ] && cat /sys/fs/cgroup/$f; done; true")
+
+
+def limits(moat, cid):
+    """memory limit, pids limit, cpu quota (per 100 ms) as the container sees its cgroup"""
+    out = moat("exec", cid, "sh", "-c", LIMITS, check=True).stdout.split()
+    return out[0], out[1], out[2]
+
+
+@pytest.mark.v2
+def test_update_limits_and_restart_policy(moat):
+    cid = moat.run_d("-m", "64m", "busybox", "sleep", "1000")
+    assert moat("update", "-m", "96m", "--cpus", "0.5", "--pids-limit", "77", cid, check=True).stdout == cid + "\n"
+    assert limits(moat, cid) == (str(96 << 20), "77", "50000")
+    hc = moat.inspect(cid)["HostConfig"]
+    assert (hc["Memory"], hc["NanoCpus"], hc["PidsLimit"]) == (96 << 20, 500000000, 77)
+    # unlimited pids is a weakening, shown as such; a limit again takes it back
+    moat("update", "--pids-limit", "-1", cid, check=True)
+    assert moat.inspect(cid)["MoatWeakenings"] == ["--pids-limit=-1"]
+    assert limits(moat, cid)[1] == "max"
+    moat("update", "--pids-limit", "500", cid, check=True)
+    assert moat.inspect(cid)["MoatWeakenings"] == []
+    # kept for the next start
+    moat("stop", "-t", "1", cid, check=True)
+    moat("update", "--pids-limit", "55", cid, check=True)
+    moat("start", cid, check=True)
+    assert limits(moat, cid) == (str(96 << 20), "55", "50000")
+    # refused: nothing changes
+    before = moat.inspect(cid)["HostConfig"]
+    for args, rc in ((["--restart", "bogus"], 1), (["--cpuset-cpus", "0"], 125), ([], 1), (["-m", "1k"], 125),
+                     (["--cpus", "-1"], 125), (["--memory-swap", "32m"], 1)):
+        p = moat("update", *args, cid)
+        assert p.returncode == rc and p.stderr, (args, p.returncode, p.stderr)
+    assert moat.inspect(cid)["HostConfig"] == before
+    assert limits(moat, cid) == (str(96 << 20), "55", "50000")
+    assert moat("update", "-m", "64m", "no-such-container").returncode == 1
+
+
+def test_update_restart_policy_of_a_running_container(moat):
+    """The monitor of a running container follows a restart policy given by update."""
+    cid = moat.run_d("busybox", "sh", "-c", "sleep 1; exit 3")
+    moat("update", "--restart", "on-failure:2", cid, check=True)
+    assert moat.inspect(cid)["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    moat.wait_for(lambda: moat.inspect(cid)["RestartCount"] == 2 and moat.state(cid)["Status"] == "exited",
+                  timeout=30, what="two restarts, then exited")
+    assert moat.state(cid)["ExitCode"] == 3
+    rm = moat.run_d("--rm", "busybox", "sleep", "100")
+    p = moat("update", "--restart", "always", rm)
+    assert p.returncode == 1 and "AutoRemove" in p.stderr
 
 
 def test_attach_and_container_prune(moat):

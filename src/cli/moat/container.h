@@ -31,6 +31,10 @@ int cli_each_container(int argc, char **argv, const char *usage, cli_container_o
 int cli_each_container_timeout(int argc, char **argv, const char *usage, const struct option *opts,
                                cli_container_op op);
 int cli_open_engine(struct moat_engine **e);
+/* docker's limit flags (run, create, update), which: 'm' -m/--memory, 'S' --memory-swap, 'C' --cpus,
+ * 'c' --cpu-shares, 'P' --pids-limit; a bad value is reported and gives -1. */
+int cli_parse_limit(int which, const char *arg, int64_t *memory, int64_t *memory_swap, double *cpus,
+                    uint64_t *cpu_shares, int64_t *pids_limit);
 /* Pump an attachment between our stdio and the container; its exit code, -1 if the monitor left. */
 int cli_attach_stdio(int fd, bool stdin_open, bool tty);
 /* docker's exit code for an engine error: 125 */

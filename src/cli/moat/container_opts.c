@@ -121,6 +121,54 @@ static int refuse(const char *flag, const char *why)
         return -1;
 }
 
+int cli_parse_limit(int which, const char *arg, int64_t *memory, int64_t *memory_swap, double *cpus,
+                    uint64_t *cpu_shares, int64_t *pids_limit)
+{
+        switch (which) {
+        case 'm':
+                if (moat_parse_bytes(arg, memory) < 0 || *memory < 6 * 1024 * 1024) {
+                        fprintf(stderr, "moat: invalid -m %s (at least 6m)\n", arg);
+                        return -1;
+                }
+                return 0;
+        case 'S':
+                if (streq(arg, "-1"))
+                        *memory_swap = -1;
+                else if (moat_parse_bytes(arg, memory_swap) < 0 || *memory_swap == 0) {
+                        fprintf(stderr, "moat: invalid --memory-swap %s\n", arg);
+                        return -1;
+                }
+                return 0;
+        case 'C': {
+                char *end;
+                *cpus = strtod(arg, &end);
+                if (*end || end == arg || !(*cpus > 0) || *cpus > 1024) {
+                        fprintf(stderr, "moat: invalid --cpus %s\n", arg);
+                        return -1;
+                }
+                return 0;
+        }
+        case 'c': {
+                unsigned long long v;
+                if (moat_parse_uint64(arg, &v) < 0 || v < 2 || v > 262144) {
+                        fprintf(stderr, "moat: invalid --cpu-shares %s (2-262144)\n", arg);
+                        return -1;
+                }
+                *cpu_shares = v;
+                return 0;
+        }
+        default: {
+                long long v;
+                if (moat_parse_int64(arg, &v) < 0 || v == 0) {
+                        fprintf(stderr, "moat: invalid --pids-limit %s\n", arg);
+                        return -1;
+                }
+                *pids_limit = v < 0 ? -1 : v;
+                return 0;
+        }
+        }
+}
+
 enum {
         O_RM = 256, O_NAME, O_ENVFILE, O_ENTRYPOINT, O_READONLY, O_TMPFS, O_CPUS, O_PIDS, O_CAPADD, O_CAPDROP,
         O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
@@ -239,30 +287,12 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                         break;
                 case O_READONLY: r->o.read_only = true; break;
                 case O_TMPFS: push(&r->tmpfs, optarg); break;
-                case 'm':
-                        if (moat_parse_bytes(optarg, &r->o.memory) < 0 || r->o.memory < 6 * 1024 * 1024) {
-                                fprintf(stderr, "moat: invalid -m %s (at least 6m)\n", optarg);
+                case 'm': case O_CPUS: case O_PIDS: case O_MEMSWAP: case O_CPUSHARES:
+                        if (cli_parse_limit(c == 'm' ? 'm' : c == O_CPUS ? 'C' : c == O_PIDS ? 'P' : c == O_MEMSWAP ? 'S' : 'c',
+                                            optarg, &r->o.memory, &r->o.memory_swap, &r->o.cpus, &r->o.cpu_shares,
+                                            &r->o.pids_limit) < 0)
                                 return -1;
-                        }
                         break;
-                case O_CPUS: {
-                        char *end;
-                        r->o.cpus = strtod(optarg, &end);
-                        if (*end || r->o.cpus <= 0 || r->o.cpus > 1024) {
-                                fprintf(stderr, "moat: invalid --cpus %s\n", optarg);
-                                return -1;
-                        }
-                        break;
-                }
-                case O_PIDS: {
-                        long long v;
-                        if (moat_parse_int64(optarg, &v) < 0 || v == 0) {
-                                fprintf(stderr, "moat: invalid --pids-limit %s\n", optarg);
-                                return -1;
-                        }
-                        r->o.pids_limit = v < 0 ? -1 : v;
-                        break;
-                }
                 case O_CAPADD: push(&r->cap_add, optarg); break;
                 case O_CAPDROP: push(&r->cap_drop, optarg); break;
                 case O_SECOPT:
@@ -311,23 +341,6 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_DEVICE: push(&r->devices, optarg); break;
                 case O_INIT: r->o.init = true; break;
                 case O_VOLUMESFROM: push(&r->volumes_from, optarg); break;
-                case O_MEMSWAP:
-                        if (streq(optarg, "-1"))
-                                r->o.memory_swap = -1;
-                        else if (moat_parse_bytes(optarg, &r->o.memory_swap) < 0 || r->o.memory_swap == 0) {
-                                fprintf(stderr, "moat: invalid --memory-swap %s\n", optarg);
-                                return -1;
-                        }
-                        break;
-                case O_CPUSHARES: {
-                        unsigned long long v;
-                        if (moat_parse_uint64(optarg, &v) < 0 || v < 2 || v > 262144) {
-                                fprintf(stderr, "moat: invalid --cpu-shares %s (2-262144)\n", optarg);
-                                return -1;
-                        }
-                        r->o.cpu_shares = v;
-                        break;
-                }
                 case O_ULIMIT: push(&r->ulimits, optarg); break;
                 case O_HEALTH: r->o.health_cmd = optarg; break;
                 case O_HINTERVAL: case O_HTIMEOUT: case O_HSTART: case O_HSTARTINT: {

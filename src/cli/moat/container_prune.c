@@ -35,6 +35,7 @@ int cmd_container(int argc, char **argv)
                 { "ps", cmd_ps }, { "logs", cmd_logs }, { "exec", cmd_exec }, { "wait", cmd_wait },
                 { "inspect", cmd_inspect_any }, { "pause", cmd_pause }, { "unpause", cmd_unpause },
                 { "rename", cmd_rename }, { "top", cmd_top }, { "stats", cmd_stats }, { "attach", cmd_attach },
+                { "update", cmd_update },
         };
         for (size_t i = 0; argc >= 2 && i < ARRAY_SIZE(sub); i++)
                 if (streq(argv[1], sub[i].name)) {

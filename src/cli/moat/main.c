@@ -25,6 +25,7 @@ static const struct {
         { "pause", cmd_pause, "Pause all processes within one or more containers" },
         { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
         { "rename", cmd_rename, "Rename a container" },
+        { "update", cmd_update, "Update the limits and restart policy of one or more containers" },
         { "top", cmd_top, "Display the running processes of a container" },
         { "stats", cmd_stats, "Resource usage of containers (--no-stream)" },
         { "attach", cmd_attach, "Attach to a running container's output (and input with -i)" },

@@ -83,6 +83,7 @@ VERB(restart);
 VERB(pause);
 VERB(unpause);
 VERB(rename);
+VERB(update);
 VERB(top);
 VERB(stats);
 VERB(attach);
