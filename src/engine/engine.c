@@ -1109,10 +1109,15 @@ static bool is_live(const struct moat_container_info *c)
  * never becomes "exited". No status file: no monitor ever ran. */
 static bool wait_monitor_gone(struct moat_engine *e, const char *id, int timeout_ms)
 {
+        /* the pid as first read: a --rm container's _sync removes its directory, status and all,
+         * a moment before the monitor exits */
+        pid_t mon = 0;
         for (int t = 0; t <= timeout_ms; t += 20) {
-                json_t *st = read_status(e, id);
-                pid_t mon = (pid_t) json_integer_value(json_object_get(st, "monitor_pid"));
-                json_decref(st);
+                if (mon <= 0) {
+                        json_t *st = read_status(e, id);
+                        mon = (pid_t) json_integer_value(json_object_get(st, "monitor_pid"));
+                        json_decref(st);
+                }
                 if (!monitor_alive(mon, id))
                         return true;
                 sleep_ms(20);

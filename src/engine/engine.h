@@ -114,10 +114,12 @@ int moat_engine_list(struct moat_engine *e, bool all, struct moat_container_info
 /* Docker-style inspect document. */
 int moat_engine_inspect(struct moat_engine *e, const char *name_or_id, json_t **out, struct moat_error *err);
 
+/* The process gets the caller's fds 0, 1 and 2 (without a tty); a caller without -i points 0 at
+ * /dev/null first, as docker's exec gives no input then. */
 struct moat_engine_exec_opts {
         char **args, **env;
         const char *user, *workdir;
-        bool tty, interactive, detach;
+        bool tty, detach;
 };
 int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct moat_engine_exec_opts *o,
                      int *exit_code, struct moat_error *err);

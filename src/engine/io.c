@@ -261,13 +261,6 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
                 }
                 snprintf(user, sizeof user, "%u:%u", (unsigned) uid, (unsigned) gid);
         }
-        if (!o->interactive) {
-                int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (dn >= 0) {
-                        dup2(dn, 0);
-                        close(dn);
-                }
-        }
         struct moat_exec_opts x = { .id = c.id, .args = o->args, .env = o->env, .cwd = o->workdir,
                                     .user = o->user ? user : NULL, .tty = o->tty ? 1 : 0, .detach = o->detach };
         /* docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the code */

@@ -1,4 +1,6 @@
 /* moat exec [-i] [-t] [-d] [-u USER] [-e K=V] [-w DIR] CONTAINER COMMAND [ARG...] */
+#include <fcntl.h>
+
 #include "container.h"
 
 int cmd_exec(int argc, char **argv)
@@ -11,13 +13,14 @@ int cmd_exec(int argc, char **argv)
         };
         static const char usage[] = "exec [-i] [-t] [-d] [-u USER[:GROUP]] [-e K=V] [-w DIR] CONTAINER COMMAND [ARG...]";
         struct moat_engine_exec_opts o = { 0 };
+        bool interactive = false;
         _cleanup_strv_ char **env = NULL;
         size_t n_env = 0;
         int c;
         /* "+": the flags end at CONTAINER, what follows is the command's (docker's SetInterspersed(false)) */
         while ((c = getopt_long(argc, argv, "+itdu:e:w:", opts, NULL)) != -1) {
                 switch (c) {
-                case 'i': o.interactive = true; break;
+                case 'i': interactive = true; break;
                 case 't': o.tty = true; break;
                 case 'd': o.detach = true; break;
                 case 'u': o.user = optarg; break;
@@ -52,6 +55,14 @@ int cmd_exec(int argc, char **argv)
         if (!running) {
                 fprintf(stderr, "moat: container %s is not running\n", argv[optind]);
                 return 1;
+        }
+        if (!interactive) {
+                /* no input for the process, as docker's exec without -i */
+                int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (dn >= 0) {
+                        dup2(dn, 0);
+                        close(dn);
+                }
         }
         if (moat_engine_exec(e, argv[optind], &o, &code, &err) < 0) {
                 fprintf(stderr, "moat: %s\n", err.msg);
