@@ -1,5 +1,6 @@
 """moat load / save / import / tag / rmi / image prune, and the built-in busybox image."""
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -184,3 +185,27 @@ def test_load_oci_layout_directory(moat_root, tmp_path):
     r = moat(fresh, "load", "-i", layout)
     assert r.returncode != 0 and "not matching its digest" in r.stderr
     assert store_leftovers(fresh) == []
+
+
+def test_images_table_and_templates(moat_root, tmp_path):
+    """docker's images table and --format templates; --format json stays Moat's array."""
+    rootfs = tmp_path / "rootfs.tar"
+    with tarfile.open(rootfs, "w") as t:
+        t.addfile(tarfile.TarInfo("hello"), io.BytesIO(b""))
+    image_id = moat(moat_root, "import", str(rootfs), "imported:1").stdout.strip()
+    assert moat(moat_root, "tag", "imported:1", "example.com/team/app:2").returncode == 0
+    out = moat(moat_root, "images").stdout.splitlines()
+    assert out[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    rows = sorted(l.split()[:3] for l in out[1:])
+    assert rows == [["example.com/team/app", "2", image_id[7:19]], ["imported", "1", image_id[7:19]]], out
+    r = moat(moat_root, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    assert sorted(r.stdout.splitlines()) == [f"example.com/team/app:2 {image_id[7:19]}",
+                                             f"imported:1 {image_id[7:19]}"], r.stdout
+    r = moat(moat_root, "images", "--no-trunc", "--format", "{{json .}}")
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    assert {l["ID"] for l in lines} == {image_id} and {l["Tag"] for l in lines} == {"1", "2"}
+    assert all(l["CreatedSince"].endswith("ago") or l["CreatedSince"] == "N/A" for l in lines)
+    assert json.loads(moat(moat_root, "images", "--format", "json").stdout)[0]["Id"] == image_id
+    assert moat(moat_root, "images", "-q", "--format", "json").stdout.split() == [image_id[7:19]]
+    r = moat(moat_root, "images", "--format", "{{.Nope}}")
+    assert r.returncode == 125 and "Nope" in r.stderr

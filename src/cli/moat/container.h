@@ -37,9 +37,6 @@ int cli_parse_limit(int which, const char *arg, int64_t *memory, int64_t *memory
                     uint64_t *cpu_shares, int64_t *pids_limit);
 /* Pump an attachment between our stdio and the container; its exit code, -1 if the monitor left. */
 int cli_attach_stdio(int fd, bool stdin_open, bool tty);
-/* docker's exit code for an engine error: 125 */
-int cli_fail125(const struct moat_error *err);
-void cli_humanize(int64_t seconds, char *buf, size_t len);
 /* --format json or '{{json .}}' -> *json; no format -> text; any other template is refused (125). */
 int cli_format_json(const char *verb, const char *fmt, bool *json);
 /* The whole command line of info and version: no arguments, [-f|--format json], --help (what: the

@@ -19,6 +19,10 @@ extern struct moat_cli cli;
 
 int cli_open_store(struct moat_image_store **s);
 int cli_fail(const struct moat_error *err);
+/* docker's exit code for an engine error (and a bad --format): 125 */
+int cli_fail125(const struct moat_error *err);
+/* docker's human durations: "Less than a second", "About a minute", "3 hours", ... */
+void cli_humanize(int64_t seconds, char *buf, size_t len);
 /* docker's exit codes for the command line (docs/ENGINE.md "Verbs"): a bad flag prints the usage
  * and exits 125; a wrong number of arguments exits 1 with need ("requires at least 1 argument");
  * --help prints the usage on stdout and exits 0. An error from the engine or the store: 1. */
