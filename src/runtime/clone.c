@@ -28,9 +28,11 @@ pid_t moat_clone(uint64_t flags, int cgroup_fd, bool *in_cgroup)
         *in_cgroup = cgroup_fd >= 0;
         pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
         if (pid < 0 && (errno == ENOSYS || errno == E2BIG || (errno == EINVAL && cgroup_fd >= 0))) {
-                /* an old kernel: no clone3 or no CLONE_INTO_CGROUP; the caller joins the cgroup */
+                /* an old kernel: no clone3 or no CLONE_INTO_CGROUP; the child joins the cgroup, and
+                 * a cgroup namespace made now would be rooted in ours: it makes its own after */
                 *in_cgroup = false;
-                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, 0, 0, 0, 0);
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) (flags & ~(uint64_t) CLONE_NEWCGROUP) | SIGCHLD, 0,
+                                      0, 0, 0);
         }
         return pid;
 }

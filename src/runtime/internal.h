@@ -38,8 +38,8 @@ int moat_container_cgroup(const struct moat_runtime *rt, struct moat_container *
 #define CLONE_NEWTIME 0x00000080
 #endif
 /* clone3 (landing in the cgroup dirfd when >= 0, via CLONE_INTO_CGROUP) with a fallback to clone
- * for kernels without it; *in_cgroup says whether the child was born in that cgroup. Returns
- * like fork(). */
+ * for kernels without it, which leaves out CLONE_NEWCGROUP; *in_cgroup says whether the child was
+ * born in that cgroup. Returns like fork(). */
 pid_t moat_clone(uint64_t flags, int cgroup_fd, bool *in_cgroup);
 /* Write /proc/PID/{uid_map,gid_map}. */
 int moat_write_idmap(pid_t pid, const char *file, const struct moat_idmap *m, size_t n, struct moat_error *err);

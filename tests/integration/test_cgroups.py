@@ -2,11 +2,14 @@
 a memory limit, fork bomb stopped by a pids limit. Cgroup files are read on the host."""
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
-from conftest import CGROUP_V2, cgroup_path, pid_alive, read, wait_for
+from conftest import BUILD, CGROUP_V2, IS_MOAT, cgroup_path, pid_alive, read, run, wait_for
+
+ENOSYS = os.path.abspath(os.path.join(BUILD, "tests", "probe", "enosys"))
 
 MiB = 1024 * 1024
 
@@ -49,26 +52,48 @@ def host_cgroup_lines(pid):
         return [l.split(":", 2) for l in f.read().splitlines()]
 
 
-@pytest.mark.v2
-def test_first_and_exec_processes_join_every_hierarchy(rt):
-    """The container's processes put themselves into its cgroup (a v1 thread moving itself, or
-    clone3 into the cgroup2 leaf): on the host every hierarchy, v1 controllers and the hybrid
-    host's cgroup2 view alike, lists them in the container's cgroup, and inside the cgroup
-    namespace, made after the join, each reads as its root."""
-    b = rt.bundle(["sleep", "100"])
-    st = rt.start_detached(b)
-    want = "/%s/%s" % ("moat-test", b.cid)
-    unified = os.path.isdir("/sys/fs/cgroup/unified/moat-test/" + b.cid)
-    for hid, ctrls, path in host_cgroup_lines(st["pid"]):
+def assert_joined_everywhere(rt, cid, pid, exec_prefix=()):
+    """On the host every hierarchy (v1 controllers and the hybrid host's cgroup2 view alike) lists
+    pid in the container's cgroup; an exec'd process is where the init is; inside the cgroup
+    namespace each reads as its root."""
+    want = "/moat-test/" + cid
+    unified = os.path.isdir("/sys/fs/cgroup/unified/moat-test/" + cid)
+    for hid, ctrls, path in host_cgroup_lines(pid):
         if hid == "0" and not CGROUP_V2 and not unified:
             continue
         assert path == want, (hid, ctrls, path)
-    r = rt.ok("exec", b.cid, "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup")
+    r = run(list(exec_prefix) + [rt.binary, "--root", rt.root, "exec", cid, "sh", "-c",
+                                 "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"])
+    assert r.returncode == 0, r.stderr
     mine, init = r.stdout.split("--\n")
     assert mine == init, (mine, init)
     for line in init.splitlines():
-        hid, ctrls, path = line.split(":", 2)
-        assert path == "/", line
+        assert line.split(":", 2)[2] == "/", line
+
+
+@pytest.mark.v2
+def test_first_and_exec_processes_join_every_hierarchy(rt):
+    """The container's processes put themselves into its cgroup (a v1 thread moving itself, or
+    clone3 into the cgroup2 leaf), and the cgroup namespace is made after that."""
+    b = rt.bundle(["sleep", "100"])
+    st = rt.start_detached(b)
+    assert_joined_everywhere(rt, b.cid, st["pid"])
+
+
+@pytest.mark.v2
+@pytest.mark.skipif(not IS_MOAT, reason="moat-runtime's own fallback")
+def test_join_on_a_kernel_without_clone3(rt):
+    """Where clone3 (CLONE_INTO_CGROUP) is missing, the child joins cgroup2 by writing 0 to its
+    cgroup.procs and makes its cgroup namespace after (not at birth, where it would be rooted in
+    the runtime's cgroup): run under a filter that fails clone3 with ENOSYS."""
+    b = rt.bundle(["sleep", "100"])
+    b.write()
+    with open(os.path.join(rt.tmp, "create.log"), "w") as f:
+        r = run([ENOSYS, "clone3", rt.binary, "--root", rt.root, "create", "--bundle", b.path, b.cid],
+                stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    assert r.returncode == 0, read(os.path.join(rt.tmp, "create.log"))
+    rt.ok("start", b.cid)
+    assert_joined_everywhere(rt, b.cid, rt.state(b.cid)["pid"], exec_prefix=(ENOSYS, "clone3"))
 
 
 def test_cgroup_removed_on_delete(rt):

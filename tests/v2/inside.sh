@@ -41,7 +41,8 @@ if [[ -d tests/integration ]]; then
 		echo "check-v2: python3-pytest is not installed (make deps)" >&2
 		fail=1
 	else
-		"$py" -m pytest -q -p no:cacheprovider -m v2 tests/integration
+		# shellcheck disable=SC2086 # V2_PYTEST_ARGS: words for pytest
+		"$py" -m pytest -q -p no:cacheprovider -m v2 ${V2_PYTEST_ARGS:-} tests/integration
 		rc=$?
 		if [[ $rc -eq 5 ]]; then
 			echo "(no integration tests marked v2 yet)"
