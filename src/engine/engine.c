@@ -253,6 +253,11 @@ static int lock_dir(struct moat_engine *e, const char *id, bool wait)
         return fd;
 }
 
+int moat_engine_lock_container(struct moat_engine *e, const char *id)
+{
+        return lock_dir(e, id, true);
+}
+
 static bool monitor_alive(pid_t pid, const char *id)
 {
         if (pid <= 0)

@@ -22,6 +22,9 @@ struct moat_mount_req;
 int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct moat_container_opts *o,
                            json_t *image_config, const char *rootfs, const struct moat_mount_req *mounts,
                            size_t n_mounts, json_t **spec_out, json_t **record_out, struct moat_error *err);
+/* The exclusive lock every change of a container is made under (an fd to close; < 0: the
+ * container's directory is gone). */
+int moat_engine_lock_container(struct moat_engine *e, const char *id);
 /* no | always | unless-stopped | on-failure[:N] */
 int moat_engine_restart_policy_check(const char *policy, struct moat_error *err);
 /* docker's resource flags into an OCI linux.resources object (create and update): memory (swap:

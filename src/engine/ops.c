@@ -194,6 +194,7 @@ int moat_engine_update(struct moat_engine *e, const char *name_or_id, const stru
         _cleanup_free_ char *path = xasprintf("%s/%s/config.json", e->containers, c.id), *text = NULL;
         _cleanup_free_ char *out_text = NULL, *policy_text = NULL, *weak_text = NULL;
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        _cleanup_close_ int lk = -1;
         json_t *spec = NULL, *weak = NULL, *policy = NULL;
         if (u->restart && (r = moat_engine_restart_policy_check(u->restart, err)) < 0)
                 goto out;
@@ -202,7 +203,12 @@ int moat_engine_update(struct moat_engine *e, const char *name_or_id, const stru
                                            "container");
                 goto out;
         }
-        /* the bundle's config.json: what every later start of the container uses */
+        /* the bundle's config.json: what every later start of the container uses; read, changed
+         * and replaced under the container's lock, so two updates do not lose one another's */
+        if ((lk = moat_engine_lock_container(e, c.id)) < 0) {
+                r = moat_error_set(err, ENOENT, "No such container: %s", name_or_id);
+                goto out;
+        }
         if ((r = moat_read_file(path, 16u << 20, &text, NULL, err)) < 0)
                 goto out;
         json_error_t je;

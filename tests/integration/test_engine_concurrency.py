@@ -140,3 +140,21 @@ def test_concurrent_restarts_log_a_restart_per_start(moat):
     assert actions.count("restart") == actions.count("start") - 1, " ".join(actions)
     moat("rm", "-f", cid, check=True)
     moat.assert_clean(cid)
+
+
+def test_concurrent_updates_keep_each_other(moat):
+    """Two updates of different limits at once: config.json is read, changed and replaced under
+    the container's lock, so neither is lost."""
+    cid = moat("create", "busybox", "true", check=True).stdout.strip()
+    moat.ids.add(cid)
+    for n in range(4):
+        a = moat.popen("update", "--pids-limit", str(100 + n), cid)
+        b = moat.popen("update", "--cpu-shares", str(600 + n), cid)
+        for p in (a, b):
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+        with open(os.path.join(moat.root, "containers", cid, "config.json")) as f:
+            res = json.load(f)["linux"]["resources"]
+        assert res["pids"]["limit"] == 100 + n and res["cpu"]["shares"] == 600 + n, res
+        hc = moat.inspect(cid)["HostConfig"]
+        assert hc["PidsLimit"] == 100 + n and hc["CpuShares"] == 600 + n, hc
