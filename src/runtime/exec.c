@@ -195,16 +195,17 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                 close(sp[0]);
                 struct moat_error e;
                 moat_error_clear(&e);
-                if (cg && moat_cgroup_join_self(cg, entered, &e) < 0)
-                        goto child_fail;
                 /* Defence in depth for CVE-2019-5736: until execve, container processes may not
                  * open our /proc/<pid>/ files (exe, mem, fds). execve makes the user's program
                  * dumpable again unless its credentials change (then fs.suid_dumpable decides);
-                 * by then /proc/<pid>/exe is the program, not the runtime. */
+                 * by then /proc/<pid>/exe is the program, not the runtime. First thing: we are
+                 * in the container's pid namespace from birth. */
                 if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
                         moat_error_set(&e, errno, "prctl(PR_SET_DUMPABLE, 0)");
                         goto child_fail;
                 }
+                if (cg && moat_cgroup_join_self(cg, entered, &e) < 0)
+                        goto child_fail;
                 int joinflags = nsflags & ~CLONE_NEWPID;
                 if (joinflags && setns(pidfd, joinflags) < 0) {
                         moat_error_set(&e, errno, "join the container's namespaces");
