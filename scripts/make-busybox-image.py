@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Build the built-in busybox image as a docker-archive, offline, from Debian's busybox-static:
 /bin/busybox, a symlink per applet, /etc/passwd and /etc/group. Deterministic (fixed mtimes,
-sorted entries), so the image id only changes when busybox does."""
+sorted entries; created when the busybox binary was built, as its package dates it), so the image
+id only changes when busybox does."""
+import datetime
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
 
 out, busybox = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "/bin/busybox"
 MTIME = 0
+# Debian sets a package's file times to its changelog date (SOURCE_DATE_EPOCH): reproducible
+CREATED = datetime.datetime.fromtimestamp(int(os.stat(busybox).st_mtime), datetime.timezone.utc).strftime(
+    "%Y-%m-%dT%H:%M:%SZ")
 applets = sorted(set(subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()))
 
 
@@ -39,10 +45,10 @@ with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
 layer_bytes = layer.getvalue()
 diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
 config = {
-    "architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
+    "architecture": "amd64", "os": "linux", "created": CREATED,
     "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["sh"]},
     "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-    "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "moat built-in busybox (Debian busybox-static)"}],
+    "history": [{"created": CREATED, "created_by": "moat built-in busybox (Debian busybox-static)"}],
 }
 config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
 config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
