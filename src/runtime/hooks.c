@@ -34,9 +34,10 @@ static int run_one(const struct moat_hook *h, const char *state_json, struct moa
         }
         close(pipefd[0]);
         /* A hook that never reads its stdin must not block us: the state fits a pipe buffer in
-         * practice; write without blocking and give up on the rest. */
+         * practice; write without blocking and give up on the rest. A hook that exited already
+         * (it reads nothing) must not end us with SIGPIPE either. */
         fcntl(pipefd[1], F_SETFL, O_NONBLOCK);
-        (void) !write(pipefd[1], state_json, strlen(state_json));
+        (void) moat_write_nosigpipe(pipefd[1], state_json, strlen(state_json));
         close(pipefd[1]);
 
         int status;

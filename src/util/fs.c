@@ -5,6 +5,8 @@
 #include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -22,6 +24,24 @@ int moat_write_all(int fd, const void *buf, size_t len)
                 len -= (size_t) n;
         }
         return 0;
+}
+
+int moat_write_nosigpipe(int fd, const void *buf, size_t len)
+{
+        sigset_t pipe_set, old, pending;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        sigpending(&pending);
+        bool was_pending = sigismember(&pending, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        int r = moat_write_all(fd, buf, len);
+        if (r == -EPIPE && !was_pending) {
+                struct timespec zero = { 0, 0 };
+                while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+                        ;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return r;
 }
 
 ssize_t moat_read_all(int fd, void *buf, size_t len)

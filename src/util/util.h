@@ -111,6 +111,10 @@ int moat_rm_rf(const char *path, struct moat_error *err);
 int moat_disk_usage(const char *path, int64_t *out, struct moat_error *err);
 
 int moat_write_all(int fd, const void *buf, size_t len);
+/* moat_write_all to a pipe or socket whose reader may be gone: -EPIPE instead of a SIGPIPE that
+ * ends the process (blocked for the write, and the one it raised taken back; the process's
+ * signal dispositions are left alone, as library code must). */
+int moat_write_nosigpipe(int fd, const void *buf, size_t len);
 ssize_t moat_read_all(int fd, void *buf, size_t len);
 
 /* Parse a decimal signed/unsigned integer strictly (whole string, range-checked). */

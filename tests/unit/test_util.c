@@ -2,7 +2,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util/util.h"
@@ -60,6 +62,31 @@ static void test_parse_bytes(void **state)
         assert_int_not_equal(moat_parse_bytes("1q", &v), 0);
         assert_int_not_equal(moat_parse_bytes("nan", &v), 0);
         assert_int_not_equal(moat_parse_bytes("1e30", &v), 0);
+}
+
+/* A write to a pipe whose reader is gone: -EPIPE, the process lives on, no SIGPIPE left pending,
+ * and the signal mask as it was. */
+static void test_write_nosigpipe(void **state)
+{
+        (void) state;
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        close(p[0]);
+        sigset_t before, after, pending;
+        sigprocmask(SIG_SETMASK, NULL, &before);
+        assert_int_equal(moat_write_nosigpipe(p[1], "x", 1), -EPIPE);
+        sigprocmask(SIG_SETMASK, NULL, &after);
+        assert_int_equal(sigismember(&after, SIGPIPE), sigismember(&before, SIGPIPE));
+        sigpending(&pending);
+        assert_false(sigismember(&pending, SIGPIPE));
+        close(p[1]);
+        /* and an ordinary write still works */
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(moat_write_nosigpipe(p[1], "ok", 2), 0);
+        char buf[2];
+        assert_int_equal(read(p[0], buf, 2), 2);
+        close(p[0]);
+        close(p[1]);
 }
 
 static void test_atomic_write(void **state)
@@ -126,6 +153,7 @@ int main(void)
                 cmocka_unit_test(test_error_chain),
                 cmocka_unit_test(test_parse_ints),
                 cmocka_unit_test(test_parse_bytes),
+                cmocka_unit_test(test_write_nosigpipe),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_durations_and_timestamps),
         };
