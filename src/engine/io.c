@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 
@@ -234,6 +236,34 @@ int moat_engine_logs_ex(struct moat_engine *e, const char *name_or_id, const str
 
 /* ---- exec ----------------------------------------------------------------------------------- */
 
+/* exec -d -t: nobody reads the terminal, yet its master must stay open while the process uses it
+ * (a closed master hangs the process up), as docker's daemon keeps it: a detached process reads
+ * and drops its output until the last user of the terminal closes it. */
+static void drain_pty(int master)
+{
+        pid_t p = fork();
+        if (p == 0) {
+                setsid();
+                if (fork() != 0)
+                        _exit(0);
+                prctl(PR_SET_NAME, "moat-exec-pty", 0, 0, 0);
+                /* the master out of the way of 0-2 first, then at 3 and nothing else open */
+                int m = fcntl(master, F_DUPFD, 10), dn = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (m < 0 || dn < 0 || dup2(dn, 0) < 0 || dup2(dn, 1) < 0 || dup2(dn, 2) < 0 || dup2(m, 3) < 0)
+                        _exit(1);
+                closefrom(4);
+                char buf[4096];
+                ssize_t n;
+                while ((n = read(3, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+                        ;
+                _exit(0);
+        }
+        close(master);
+        if (p > 0)
+                while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+                        ;
+}
+
 int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct moat_engine_exec_opts *o,
                      int *exit_code, struct moat_error *err)
 {
@@ -246,10 +276,6 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
                 moat_container_info_clear(&c);
                 return r;
         }
-        if (o->tty && o->detach) {
-                moat_container_info_clear(&c);
-                return moat_error_set(err, ENOTSUP, "exec -d -t is not supported yet");
-        }
         char user[64] = "";
         if (o->user) {
                 _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", e->containers, c.id);
@@ -261,8 +287,10 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
                 }
                 snprintf(user, sizeof user, "%u:%u", (unsigned) uid, (unsigned) gid);
         }
+        int master = -1;
         struct moat_exec_opts x = { .id = c.id, .args = o->args, .env = o->env, .cwd = o->workdir,
-                                    .user = o->user ? user : NULL, .tty = o->tty ? 1 : 0, .detach = o->detach };
+                                    .user = o->user ? user : NULL, .tty = o->tty ? 1 : 0, .detach = o->detach,
+                                    .pty_master_out = o->tty && o->detach ? &master : NULL };
         /* docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the code */
         char exec_id[33];
         unsigned char rnd[16] = { 0 };
@@ -275,6 +303,8 @@ int moat_engine_exec(struct moat_engine *e, const char *name_or_id, const struct
         moat_engine_event(e, a_create, c.id, c.name, json_pack("{s:s}", "execID", exec_id));
         moat_engine_event(e, a_start, c.id, c.name, json_pack("{s:s}", "execID", exec_id));
         r = moat_runtime_exec(&e->rt, &x, exit_code, err);
+        if (r == 0 && master >= 0)
+                drain_pty(master);
         if (!o->detach)
                 moat_engine_event(e, "exec_die", c.id, c.name,
                                   json_pack("{s:s,s:i}", "execID", exec_id, "exitCode", r < 0 ? -1 : *exit_code));

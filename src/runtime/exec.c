@@ -143,7 +143,7 @@ int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts
                 goto out;
         if ((r = build_process(o, &spec, &proc, &env_owned, err)) < 0)
                 goto out;
-        if (proc.terminal && !o->console_socket && o->detach) {
+        if (proc.terminal && !o->console_socket && !o->pty_master_out && o->detach) {
                 r = moat_error_set(err, 0, "a terminal needs --console-socket when exec detaches");
                 goto out;
         }
@@ -276,6 +276,10 @@ child_fail:
         if (o->detach) {
                 if (o->pid_out)
                         *o->pid_out = pid;
+                if (o->pty_master_out) {
+                        *o->pty_master_out = master;
+                        master = -1;
+                }
                 *exit_status = 0;
                 r = 0;
                 goto out;

@@ -86,6 +86,7 @@ struct moat_exec_opts {
         const char *console_socket;
         int preserve_fds;
         pid_t *pid_out;       /* with detach: the process's pid (a child of the caller, to reap) */
+        int *pty_master_out;  /* with detach and a terminal, instead of console_socket: the pty master */
 };
 int moat_runtime_exec(const struct moat_runtime *rt, const struct moat_exec_opts *o, int *exit_status,
                       struct moat_error *err);

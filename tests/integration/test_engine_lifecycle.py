@@ -202,6 +202,34 @@ def test_exec(moat):
     assert moat("exec", cid, "true").returncode != 0
 
 
+def drainers():
+    """pids of moat-exec-pty processes (what keeps an `exec -d -t` terminal open)"""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().strip() == "moat-exec-pty":
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def test_exec_detached_with_a_terminal(moat):
+    """exec -d -t: the process gets a terminal that stays open while it runs (its output is
+    dropped, as docker's), and nothing is left once it ends."""
+    cid = moat.run_d("busybox", "sleep", "1000")
+    before = set(drainers())
+    p = moat("exec", "-d", "-t", cid, "sh", "-c", "tty > /tty.txt; i=0; while [ $i -lt 200 ]; do echo line $i; "
+             "i=$((i+1)); done; sleep 1; echo done > /done.txt")
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    moat.wait_for(lambda: moat("exec", cid, "cat", "/done.txt").stdout == "done\n", timeout=20,
+                  what="the detached process to finish")
+    assert moat("exec", cid, "cat", "/tty.txt", check=True).stdout.startswith("/dev/pts/")
+    moat.wait_for(lambda: set(drainers()) <= before, timeout=10, what="the terminal's drainer to exit")
+
+
 def test_inspect_document(moat):
     cid = moat.run_d("--name", "insp", "--label", "a=b", "-e", "K=V", "busybox", "sleep", "100")
     d = moat.inspect("insp")
