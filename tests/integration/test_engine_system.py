@@ -164,12 +164,18 @@ def test_events_follow_new_lines_until_interrupted(moat):
         time.sleep(0.3)  # let it reach the end of the log before the events it must see
         cid = moat("create", "--name", "f1", "busybox", "true", check=True).stdout.strip()
         moat("start", "f1", check=True)
-        got = []
+        # raw reads of the pipe: one read may bring several lines, which a buffered readline
+        # after select would leave unseen in Python's buffer
+        buf = b""
         end = time.time() + 10
-        while time.time() < end and len(got) < 3:
+        while time.time() < end and buf.count(b"\n") < 3:
             r, _, _ = select.select([ev.stdout], [], [], 0.2)
             if r:
-                got.append(ev.stdout.readline())
+                chunk = os.read(ev.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+        got = buf.decode().splitlines()
         assert [l.split()[2] for l in got] == ["create", "start", "die"], got
         assert all(cid in l for l in got)
         assert ev.poll() is None  # still following
@@ -198,8 +204,8 @@ def test_stats_live_redraws_and_refuses_format(moat):
         end = time.time() + 10
         while time.time() < end and frames.count("\033[2J") < 2:
             r, _, _ = select.select([s.stdout], [], [], 0.2)
-            if r:
-                frames += s.stdout.readline()
+            if r:  # raw reads, as above
+                frames += os.read(s.stdout.fileno(), 65536).decode(errors="replace")
         assert frames.count("\033[2J\033[HCONTAINER ID") >= 2
         assert s.poll() is None
     finally:
