@@ -1,6 +1,11 @@
 /* moat update [OPTIONS] CONTAINER...: docker update's limits and restart policy. */
 #include "container.h"
 
+static int update_one(struct moat_engine *e, const char *name, const void *arg, struct moat_error *err)
+{
+        return moat_engine_update(e, name, arg, err);
+}
+
 int cmd_update(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -35,19 +40,5 @@ int cmd_update(int argc, char **argv)
                 default: return cli_usage(usage);
                 }
         }
-        if (optind >= argc)
-                return cli_args(usage, "requires at least 1 argument");
-        _cleanup_engine_ struct moat_engine *e = NULL;
-        if (cli_open_engine(&e))
-                return 1;
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                struct moat_error err;
-                if (moat_engine_update(e, argv[i], &u, &err) < 0) {
-                        fprintf(stderr, "moat: %s\n", err.msg);
-                        rc = 1;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        return cli_each_container(argc, argv, usage, update_one, &u);
 }
