@@ -20,6 +20,9 @@ def dockerd():
     if not (os.path.exists(DOCKERD) and shutil.which("docker")):
         pytest.skip("dockerd is not installed (scripts/install-deps.sh installs docker.io)")
     d = tempfile.mkdtemp(prefix="moat-dockerd-")
+    # dockerd makes a "docker" parent cgroup in every hierarchy for its containers; the ones that
+    # were not there before are ours to remove afterwards
+    parents_before = set(docker_parent_cgroups())
     sock = os.path.join(d, "docker.sock")
     log = open(os.path.join(d, "log"), "w")
     proc = subprocess.Popen([DOCKERD, "--iptables=false", "--ip6tables=false", "--bridge=none",
@@ -53,6 +56,19 @@ def dockerd():
         for mp in reversed(mps):
             subprocess.run(["umount", "-l", mp], capture_output=True)
         shutil.rmtree(d, ignore_errors=True)
+        for cg in set(docker_parent_cgroups()) - parents_before:
+            try:
+                os.rmdir(cg)  # empty once dockerd's containers are gone; never forced
+            except OSError:
+                pass
+
+
+def docker_parent_cgroups():
+    root = "/sys/fs/cgroup"
+    out = [os.path.join(root, "docker")] if os.path.exists(os.path.join(root, "cgroup.controllers")) else \
+        [os.path.join(root, h, "docker") for h in os.listdir(root)
+         if not os.path.islink(os.path.join(root, h)) and os.path.isdir(os.path.join(root, h))]
+    return [p for p in out if os.path.isdir(p)]
 
 
 def docker(env, *args, timeout=120):
