@@ -563,33 +563,47 @@ static json_t *sub_object(json_t *o, const char *key)
         return v;
 }
 
-int moat_engine_set_resources(json_t *res, int64_t memory, int64_t memory_swap, uint64_t cpu_shares, double cpus,
-                              int64_t pids_limit, struct moat_error *err)
+static bool cpu_list_valid(const char *s)
+{
+        size_t n = strlen(s);
+        return n > 0 && n <= 256 && strspn(s, "0123456789,-") == n && isdigit((unsigned char) s[0]) &&
+               isdigit((unsigned char) s[n - 1]);
+}
+
+int moat_engine_set_resources(json_t *res, const struct moat_engine_limits *l, struct moat_error *err)
 {
         json_t *mem = json_object_get(res, "memory");
-        int64_t limit = memory > 0 ? memory : (int64_t) json_integer_value(json_object_get(mem, "limit"));
+        int64_t limit = l->memory > 0 ? l->memory : (int64_t) json_integer_value(json_object_get(mem, "limit"));
         int64_t swap = (int64_t) json_integer_value(json_object_get(mem, "swap"));
-        if (memory_swap) {
+        if (l->memory_swap) {
                 if (limit <= 0)
                         return moat_error_set(err, 0, "--memory-swap needs -m/--memory");
-                if (memory_swap > 0 && memory_swap < limit)
+                if (l->memory_swap > 0 && l->memory_swap < limit)
                         return moat_error_set(err, 0, "--memory-swap must be at least -m/--memory");
-        } else if (memory > 0 && swap > 0 && memory > swap)
+        } else if (l->memory > 0 && swap > 0 && l->memory > swap)
                 return moat_error_set(err, 0, "the memory limit must be at most the memory+swap limit already set "
                                               "(%lld): update --memory-swap at the same time", (long long) swap);
-        if (memory > 0)
-                json_object_set_new(sub_object(res, "memory"), "limit", json_integer(memory));
-        if (memory_swap)
-                json_object_set_new(sub_object(res, "memory"), "swap", json_integer(memory_swap));
-        if (cpu_shares)
-                json_object_set_new(sub_object(res, "cpu"), "shares", json_integer((json_int_t) cpu_shares));
-        if (cpus > 0) {
+        if (l->cpuset_cpus && !cpu_list_valid(l->cpuset_cpus))
+                return moat_error_set(err, 0, "--cpuset-cpus %s: expected a list such as 0-2,4", l->cpuset_cpus);
+        if (l->cpuset_mems && !cpu_list_valid(l->cpuset_mems))
+                return moat_error_set(err, 0, "--cpuset-mems %s: expected a list such as 0-1", l->cpuset_mems);
+        if (l->memory > 0)
+                json_object_set_new(sub_object(res, "memory"), "limit", json_integer(l->memory));
+        if (l->memory_swap)
+                json_object_set_new(sub_object(res, "memory"), "swap", json_integer(l->memory_swap));
+        if (l->cpu_shares)
+                json_object_set_new(sub_object(res, "cpu"), "shares", json_integer((json_int_t) l->cpu_shares));
+        if (l->cpus > 0) {
                 json_t *cpu = sub_object(res, "cpu");
-                json_object_set_new(cpu, "quota", json_integer((json_int_t) (cpus * 100000)));
+                json_object_set_new(cpu, "quota", json_integer((json_int_t) (l->cpus * 100000)));
                 json_object_set_new(cpu, "period", json_integer(100000));
         }
-        if (pids_limit)
-                json_object_set_new(sub_object(res, "pids"), "limit", json_integer(pids_limit));
+        if (l->cpuset_cpus)
+                json_object_set_new(sub_object(res, "cpu"), "cpus", json_string(l->cpuset_cpus));
+        if (l->cpuset_mems)
+                json_object_set_new(sub_object(res, "cpu"), "mems", json_string(l->cpuset_mems));
+        if (l->pids_limit)
+                json_object_set_new(sub_object(res, "pids"), "limit", json_integer(l->pids_limit));
         return 0;
 }
 
@@ -701,8 +715,9 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
 
         /* resources */
         json_t *res = json_object_get(linux_, "resources");
-        if ((r = moat_engine_set_resources(res, o->memory, o->memory_swap, o->cpu_shares, o->cpus, o->pids_limit,
-                                           err)) < 0)
+        struct moat_engine_limits lim = { o->memory,      o->memory_swap, o->cpu_shares, o->cpus,
+                                          o->pids_limit, o->cpuset_cpus,  o->cpuset_mems };
+        if ((r = moat_engine_set_resources(res, &lim, err)) < 0)
                 goto fail;
         if (o->privileged)
                 json_object_set_new(res, "devices", json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm"));
@@ -782,6 +797,8 @@ int moat_engine_build_spec(struct moat_engine *e, const char *id, const struct m
         json_object_set_new(hc, "UsernsMode", json_string("host"));
         json_object_set_new(hc, "MemorySwap", json_integer(o->memory_swap));
         json_object_set_new(hc, "CpuShares", json_integer((json_int_t) o->cpu_shares));
+        json_object_set_new(hc, "CpusetCpus", json_string(o->cpuset_cpus ? o->cpuset_cpus : ""));
+        json_object_set_new(hc, "CpusetMems", json_string(o->cpuset_mems ? o->cpuset_mems : ""));
         json_object_set_new(hc, "Ulimits", strv_json(o->ulimits));
         const char *rp = o->restart ? o->restart : "no";
         const char *colon = strchr(rp, ':');

@@ -46,6 +46,7 @@ struct moat_container_opts {
         int64_t memory;          /* bytes, 0 none */
         int64_t memory_swap;     /* memory + swap in bytes (docker's --memory-swap), 0 none, -1 unlimited */
         uint64_t cpu_shares;     /* 0 none */
+        const char *cpuset_cpus, *cpuset_mems; /* --cpuset-cpus/--cpuset-mems; NULL none */
         char **ulimits;          /* NAME=SOFT[:HARD] */
         double cpus;             /* 0 none */
         int64_t pids_limit;      /* 0 default (2048), -1 unlimited */
@@ -133,6 +134,7 @@ struct moat_update_opts {
         uint64_t cpu_shares;
         double cpus;
         int64_t pids_limit;
+        const char *cpuset_cpus, *cpuset_mems;
         const char *restart;
 };
 int moat_engine_update(struct moat_engine *e, const char *name_or_id, const struct moat_update_opts *u,

@@ -29,9 +29,16 @@ int moat_engine_lock_container(struct moat_engine *e, const char *id);
 int moat_engine_restart_policy_check(const char *policy, struct moat_error *err);
 /* docker's resource flags into an OCI linux.resources object (create and update): memory (swap:
  * memory+swap, -1 unlimited), cpu shares, cpus (a quota over a 100 ms period), pids (-1
- * unlimited); 0 leaves a value as it is. Checked against the memory limit already there. */
-int moat_engine_set_resources(json_t *res, int64_t memory, int64_t memory_swap, uint64_t cpu_shares, double cpus,
-                              int64_t pids_limit, struct moat_error *err);
+ * unlimited), cpuset cpus and mems; 0 or NULL leaves a value as it is. Checked against the memory
+ * limit already there. */
+struct moat_engine_limits {
+        int64_t memory, memory_swap;
+        uint64_t cpu_shares;
+        double cpus;
+        int64_t pids_limit;
+        const char *cpuset_cpus, *cpuset_mems; /* docker's list syntax ("0-2,4"); NULL unchanged */
+};
+int moat_engine_set_resources(json_t *res, const struct moat_engine_limits *l, struct moat_error *err);
 /* "name[:group]" or "uid[:gid]" resolved in the container's own /etc/passwd and /etc/group, read
  * through openat2(RESOLVE_IN_ROOT) so a symlink in the image cannot point at the host's files. */
 int moat_engine_resolve_user(const char *rootfs, const char *user, uid_t *uid, gid_t *gid, struct moat_error *err);

@@ -148,10 +148,14 @@ static json_t *resources_delta(json_t *res, const struct moat_update_opts *u)
                         json_object_set(m, "swap", json_object_get(mem, "swap"));
                 json_object_set_new(d, "memory", m);
         }
-        if (u->cpu_shares || u->cpus > 0) {
+        if (u->cpu_shares || u->cpus > 0 || u->cpuset_cpus || u->cpuset_mems) {
                 json_t *c = json_object();
                 if (u->cpu_shares)
                         json_object_set(c, "shares", json_object_get(cpu, "shares"));
+                if (u->cpuset_cpus)
+                        json_object_set(c, "cpus", json_object_get(cpu, "cpus"));
+                if (u->cpuset_mems)
+                        json_object_set(c, "mems", json_object_get(cpu, "mems"));
                 if (u->cpus > 0) {
                         json_object_set(c, "quota", json_object_get(cpu, "quota"));
                         json_object_set(c, "period", json_object_get(cpu, "period"));
@@ -180,7 +184,8 @@ static int update_running(struct moat_engine *e, const char *id, json_t *res, co
 int moat_engine_update(struct moat_engine *e, const char *name_or_id, const struct moat_update_opts *u,
                        struct moat_error *err)
 {
-        bool limits = u->memory || u->memory_swap || u->cpu_shares || u->cpus > 0 || u->pids_limit;
+        bool limits = u->memory || u->memory_swap || u->cpu_shares || u->cpus > 0 || u->pids_limit ||
+                      u->cpuset_cpus || u->cpuset_mems;
         if (!limits && !u->restart)
                 return moat_error_set(err, 0, "you must provide one or more flags when using this command");
         if (u->memory < 0 || u->memory_swap < -1 || u->cpus < 0 || u->pids_limit < -1)
@@ -221,8 +226,9 @@ int moat_engine_update(struct moat_engine *e, const char *name_or_id, const stru
         json_t *res = json_object_get(linux_, "resources");
         if (!json_is_object(res))
                 json_object_set_new(linux_, "resources", res = json_object());
-        if ((r = moat_engine_set_resources(res, u->memory, u->memory_swap, u->cpu_shares, u->cpus, u->pids_limit,
-                                           err)) < 0)
+        struct moat_engine_limits lim = { u->memory,      u->memory_swap, u->cpu_shares, u->cpus,
+                                          u->pids_limit, u->cpuset_cpus,  u->cpuset_mems };
+        if ((r = moat_engine_set_resources(res, &lim, err)) < 0)
                 goto out;
         /* the running container's cgroup first: a limit the kernel refuses changes nothing else */
         if (limits && (streq(c.state, "running") || streq(c.state, "paused")) &&
@@ -256,7 +262,8 @@ int moat_engine_update(struct moat_engine *e, const char *name_or_id, const stru
                                  "'$.HostConfig.MemorySwap', ?3, '$.HostConfig.CpuShares', ?4, "
                                  "'$.HostConfig.NanoCpus', ?5, '$.HostConfig.PidsLimit', ?6, "
                                  "'$.HostConfig.RestartPolicy', json(?7), '$.HostConfig.RestartPolicyString', ?8, "
-                                 "'$.Weakenings', json(?9)) WHERE id = ?1",
+                                 "'$.Weakenings', json(?9), '$.HostConfig.CpusetCpus', ?10, "
+                                 "'$.HostConfig.CpusetMems', ?11) WHERE id = ?1",
                                  &s, err)) < 0)
                 goto out;
         sqlite3_bind_text(s, 1, c.id, -1, SQLITE_STATIC);
@@ -268,6 +275,9 @@ int moat_engine_update(struct moat_engine *e, const char *name_or_id, const stru
         sqlite3_bind_text(s, 7, policy_text, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 8, rp, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 9, weak_text, -1, SQLITE_STATIC);
+        const char *cs = json_string_value(json_object_get(cpu, "cpus")), *ms = json_string_value(json_object_get(cpu, "mems"));
+        sqlite3_bind_text(s, 10, cs ? cs : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, ms ? ms : "", -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
                 r = moat_db_error(e->db, rc, "record the update", err);

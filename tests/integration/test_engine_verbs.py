@@ -1,4 +1,5 @@
 """The smaller verbs: restart, pause/unpause, rename, top, stats --no-stream."""
+import os
 import time
 
 import pytest
@@ -118,13 +119,35 @@ def test_update_limits_and_restart_policy(moat):
     assert limits(moat, cid) == (str(96 << 20), "55", "50000")
     # refused: nothing changes
     before = moat.inspect(cid)["HostConfig"]
-    for args, rc in ((["--restart", "bogus"], 1), (["--cpuset-cpus", "0"], 125), ([], 1), (["-m", "1k"], 125),
+    for args, rc in ((["--restart", "bogus"], 1), (["--blkio-weight", "500"], 125), ([], 1), (["-m", "1k"], 125),
                      (["--cpus", "-1"], 125), (["--memory-swap", "32m"], 1)):
         p = moat("update", *args, cid)
         assert p.returncode == rc and p.stderr, (args, p.returncode, p.stderr)
     assert moat.inspect(cid)["HostConfig"] == before
     assert limits(moat, cid) == (str(96 << 20), "55", "50000")
     assert moat("update", "-m", "64m", "no-such-container").returncode == 1
+
+
+CPUSET = "cat /sys/fs/cgroup/cpuset/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset.cpus"
+
+
+@pytest.mark.v2
+def test_cpuset_at_run_and_update(moat):
+    p = moat("run", "--rm", "--cpuset-cpus", "0", "--cpuset-mems", "0", "busybox", "sh", "-c", CPUSET)
+    assert p.returncode == 0 and p.stdout == "0\n", p.stderr
+    cid = moat.run_d("--cpuset-cpus", "0", "busybox", "sleep", "1000")
+    ncpu = os.cpu_count()
+    last = "0-%d" % (ncpu - 1) if ncpu > 1 else "0"
+    moat("update", "--cpuset-cpus", last, cid, check=True)
+    assert moat("exec", cid, "sh", "-c", CPUSET, check=True).stdout == last + "\n"
+    assert moat.inspect(cid)["HostConfig"]["CpusetCpus"] == last
+    # refused, by us (syntax) or by the kernel (no such CPU): nothing changes
+    for bad in ("a", "1-", str(ncpu + 7)):
+        p = moat("update", "--cpuset-cpus", bad, cid)
+        assert p.returncode == 1 and p.stderr, (bad, p.stderr)
+    assert moat.inspect(cid)["HostConfig"]["CpusetCpus"] == last
+    p = moat("run", "--rm", "--cpuset-cpus", str(ncpu + 7), "busybox", "true")
+    assert p.returncode == 125 and "cpuset.cpus" in p.stderr, p.stderr
 
 
 def test_update_restart_policy_of_a_running_container(moat):

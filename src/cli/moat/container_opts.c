@@ -174,7 +174,8 @@ enum {
         O_SECOPT, O_PRIV, O_HOSTNAME, O_NETWORK, O_LABEL, O_RESTART, O_STOPSIG, O_STOPTIMEOUT, O_USERNS,
         O_PUBLISH, O_MOUNT, O_MEMSWAP, O_CPUSHARES, O_ULIMIT, O_DEVICE, O_INIT, O_HEALTH, O_HINTERVAL, O_HTIMEOUT, O_HRETRIES, O_HSTART,
         O_HSTARTINT, O_NOHEALTH, O_LOGDRIVER, O_LOGOPT,
-        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_VOLUMESFROM, O_OTHER,
+        O_DNS, O_ADDHOST, O_HOSTNS, O_ATTACH, O_PLATFORM, O_PULL, O_SYSCTL, O_GROUPADD, O_VOLUMESFROM, O_CPUSETCPUS,
+        O_CPUSETMEMS, O_OTHER,
 };
 
 int cli_create_container(int argc, char **argv, bool is_run, const char *usage, struct cli_run *r,
@@ -254,6 +255,8 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 { "sysctl", required_argument, NULL, O_SYSCTL },
                 { "group-add", required_argument, NULL, O_GROUPADD },
                 { "volumes-from", required_argument, NULL, O_VOLUMESFROM },
+                { "cpuset-cpus", required_argument, NULL, O_CPUSETCPUS },
+                { "cpuset-mems", required_argument, NULL, O_CPUSETMEMS },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
@@ -341,6 +344,8 @@ int cli_run_parse(struct cli_run *r, int argc, char **argv, bool is_run)
                 case O_DEVICE: push(&r->devices, optarg); break;
                 case O_INIT: r->o.init = true; break;
                 case O_VOLUMESFROM: push(&r->volumes_from, optarg); break;
+                case O_CPUSETCPUS: r->o.cpuset_cpus = optarg; break;
+                case O_CPUSETMEMS: r->o.cpuset_mems = optarg; break;
                 case O_ULIMIT: push(&r->ulimits, optarg); break;
                 case O_HEALTH: r->o.health_cmd = optarg; break;
                 case O_HINTERVAL: case O_HTIMEOUT: case O_HSTART: case O_HSTARTINT: {

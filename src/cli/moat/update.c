@@ -15,12 +15,13 @@ int cmd_update(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },              { "blkio-weight", required_argument, NULL, 'X' },
                 { "cpu-period", required_argument, NULL, 'X' },  { "cpu-quota", required_argument, NULL, 'X' },
                 { "cpu-rt-period", required_argument, NULL, 'X' }, { "cpu-rt-runtime", required_argument, NULL, 'X' },
-                { "cpuset-cpus", required_argument, NULL, 'X' }, { "cpuset-mems", required_argument, NULL, 'X' },
+                { "cpuset-cpus", required_argument, NULL, 'U' }, { "cpuset-mems", required_argument, NULL, 'M' },
                 { "kernel-memory", required_argument, NULL, 'X' }, { "memory-reservation", required_argument, NULL, 'X' },
                 {},
         };
         static const char usage[] = "update [-m BYTES] [--memory-swap BYTES] [--cpus N] [-c|--cpu-shares N] "
-                                    "[--pids-limit N] [--restart POLICY] CONTAINER...";
+                                    "[--cpuset-cpus LIST] [--cpuset-mems LIST] [--pids-limit N] [--restart POLICY] "
+                                    "CONTAINER...";
         struct moat_update_opts u = { 0 };
         int c, idx = 0;
         while ((c = cli_getopt(argc, argv, "m:c:h", opts, &idx)) != -1) {
@@ -31,9 +32,12 @@ int cmd_update(int argc, char **argv)
                                 return 125;
                         break;
                 case 'r': u.restart = optarg; break;
+                case 'U': u.cpuset_cpus = optarg; break;
+                case 'M': u.cpuset_mems = optarg; break;
                 case 'X':
                         fprintf(stderr, "moat: update --%s is not supported yet (Moat updates --memory, "
-                                        "--memory-swap, --cpus, --cpu-shares, --pids-limit and --restart)\n",
+                                        "--memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --cpuset-mems, "
+                                        "--pids-limit and --restart)\n",
                                 opts[idx].name);
                         return 125;
                 case 'h': return cli_help(usage);
