@@ -1,4 +1,4 @@
-/* cgroup: backend detection, path rules and the lifecycle of a container's cgroup (create, enter,
+/* cgroup: backend detection, path rules and the lifecycle of a container's cgroup (create, join,
  * freeze, kill, destroy) on v1/hybrid and v2 hosts. The resource writers live in cgroup_apply.c,
  * the OCI parser in cgroup_resources.c. */
 #include "cgroup_internal.h"
@@ -652,24 +652,6 @@ int moat_cgroup_destroy(struct moat_cgroup *cg, struct moat_error *err)
 }
 
 /* ---- processes ---- */
-
-int moat_cgroup_enter(struct moat_cgroup *cg, pid_t pid, struct moat_error *err)
-{
-        char val[24];
-        snprintf(val, sizeof val, "%d", (int) pid);
-        for (size_t i = 0; i < cg->n_h; i++) {
-                struct cg_hier *h = &cg->h[i];
-                if (h->aux && !h->needed) {
-                        if (h->created)
-                                (void) cg_write(cg, h, "cgroup.procs", val, NULL);
-                        continue;
-                }
-                int r = cg_write(cg, h, "cgroup.procs", val, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
 
 /* Writing a pid to any cgroup.procs takes the kernel's global threadgroup lock for writing, and
  * the first writer after a quiet spell waits an RCU grace period for it (5-14 ms on these hosts,

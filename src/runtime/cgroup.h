@@ -109,9 +109,6 @@ int moat_cgroup_dirfd(struct moat_cgroup *cg);
 /* Whether clone3 into moat_cgroup_dirfd() places a process in every hierarchy (pure v2), so a
  * cgroup namespace made at birth has the right root. */
 bool moat_cgroup_clone_places_all(const struct moat_cgroup *cg);
-/* Move pid into the cgroup (every v1 hierarchy, or the v2 one). Costs the writer an RCU grace
- * period on a quiet host: new processes use moat_cgroup_join_* instead. */
-int moat_cgroup_enter(struct moat_cgroup *cg, pid_t pid, struct moat_error *err);
 /* A new process joins the cgroup by itself, without the kernel's global threadgroup lock (see
  * cgroup.c). Before clone: open the files it needs (owned by cg; O_CLOEXEC). In the child, first
  * thing and while single-threaded: join every hierarchy clone3 did not place it in (cloned_in:

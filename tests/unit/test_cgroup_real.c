@@ -136,26 +136,39 @@ static char *read_ctl(struct fixture *f, const char *mount, const char *file)
         return buf;
 }
 
-static void spawn_child(struct fixture *f, bool into_cgroup)
+/* A child in the cgroup, placed as the runtime places a container's process: born in the cgroup2
+ * leaf by clone3 where there is one, then joining every other hierarchy by itself. */
+static void spawn_child(struct fixture *f)
 {
-        int p[2];
+        int p[2], ready[2];
+        struct moat_error err;
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        if (into_cgroup) {
-                /* v2: the child starts life inside the cgroup, as the runtime's start path does */
-                struct clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-                                          .cgroup = (uint64_t) moat_cgroup_dirfd(f->cg)};
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        if (moat_cgroup_join_prepare(f->cg, &err) < 0)
+                fail_msg("%s", err.msg);
+        int dfd = moat_cgroup_dirfd(f->cg);
+        bool cloned_in = dfd >= 0;
+        if (cloned_in) {
+                struct clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) dfd};
                 f->child = (pid_t) syscall(SYS_clone3, &args, sizeof args);
         } else {
                 f->child = fork();
         }
         assert_true(f->child >= 0);
         if (f->child == 0) {
-                char c;
+                char c = moat_cgroup_join_self(f->cg, cloned_in, &err) < 0 ? 'E' : 'J';
                 close(p[1]);
+                (void) !write(ready[1], &c, 1);
                 (void) !read(p[0], &c, 1); /* until the test closes the pipe or kills us */
                 _exit(0);
         }
+        moat_cgroup_join_release(f->cg);
         close(p[0]);
+        close(ready[1]);
+        char c = 0;
+        assert_int_equal(read(ready[0], &c, 1), 1);
+        close(ready[0]);
+        assert_int_equal(c, 'J');
         f->pipe_w = p[1];
 }
 
@@ -184,9 +197,7 @@ static void test_real_lifecycle(void **state)
         assert_string_equal(moat_cgroup_path(f->cg), f->path);
 
         bool v2 = mode == MOAT_CGROUP_V2;
-        spawn_child(f, v2 && moat_cgroup_dirfd(f->cg) >= 0);
-        if (moat_cgroup_enter(f->cg, f->child, &err) < 0) /* no-op move on v2 after clone3 */
-                fail_msg("%s", err.msg);
+        spawn_child(f);
 
         /* the kernel agrees the child is in it */
         _cleanup_free_ char *cgfile = xasprintf("/proc/%d/cgroup", (int) f->child), *cgtext = NULL;
@@ -286,8 +297,7 @@ static void test_real_busy(void **state)
         struct moat_error err;
         if (moat_cgroup_create(f->root, f->path, NULL, NULL, &f->cg, &err) < 0)
                 fail_msg("%s", err.msg);
-        spawn_child(f, false);
-        assert_int_equal(moat_cgroup_enter(f->cg, f->child, &err), 0);
+        spawn_child(f);
         unsigned long long t0 = moat_now_ns();
         assert_int_equal(moat_cgroup_destroy(f->cg, &err), -EBUSY);
         unsigned long long waited = moat_now_ns() - t0;

@@ -5,8 +5,9 @@
 static const char usage[] =
         "run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V] [--env-file F] [-w DIR] [-u USER[:GROUP]]\n"
         "          [--entrypoint CMD] [--read-only] [--tmpfs DEST[:OPTS]] [-v [SRC:]DEST[:ro]] [-m BYTES] [--cpus N]\n"
-        "          [--mount type=bind|volume|tmpfs,...] [--device HOST[:CONT][:rwm]] [--init]\n"
-        "          [--pids-limit N] [--cap-add CAP] [--cap-drop CAP] [--security-opt OPT] [--privileged]\n"
+        "          [--mount type=bind|volume|tmpfs,...] [--volumes-from C[:ro|:rw]] [--device HOST[:CONT][:rwm]]\n"
+        "          [--init] [--cpu-shares N] [--cpuset-cpus LIST] [--cpuset-mems LIST] [--memory-swap BYTES]\n"
+        "          [--ulimit NAME=SOFT[:HARD]] [--pids-limit N] [--cap-add CAP] [--cap-drop CAP] [--security-opt OPT] [--privileged]\n"
         "          [--hostname H] [--network none|host] [--label K=V] [--restart POLICY] [--stop-signal SIG]\n"
         "          [--stop-timeout S] [--health-cmd CMD] [--health-interval D] [--health-timeout D]\n"
         "          [--health-retries N] [--health-start-period D] [--health-start-interval D] [--no-healthcheck]\n"
